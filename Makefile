@@ -1,0 +1,46 @@
+# The two commands of the quick start are `make serve` and `make test`; both create the
+# virtual environment on first use, so a fresh machine needs only python3 (with venv).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.PHONY: serve test lint typecheck openapi bench bench-smoke container-test clean
+
+$(BIN)/.installed: service/pyproject.toml client/pyproject.toml pyproject.toml
+	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install -q -e ./service -e ./client --group dev
+	@touch $@
+
+venv: $(BIN)/.installed
+
+serve: $(BIN)/.installed  ## Start the service on http://127.0.0.1:$(PORT) with the embedded defaults.
+	$(BIN)/gunicorn --config service/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
+
+test: $(BIN)/.installed  ## Run the whole test suite (starts its own gunicorn processes).
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+openapi: $(BIN)/.installed  ## Regenerate the schemas in openapi.yaml from the pydantic models.
+	$(BIN)/python scripts/openapi_sync.py
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m pip install -q --group bench
+	$(BIN)/python bench/run_all.py
+
+bench-smoke: $(BIN)/.installed
+	$(BIN)/python -m pip install -q --group bench
+	$(BIN)/python bench/run_all.py --smoke
+
+container-test:
+	bash tests/container/smoke.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

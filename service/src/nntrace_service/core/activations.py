@@ -1,0 +1,295 @@
+"""The activation catalog: every Keras 3 activation, with its parameters and derivative.
+
+An :class:`Activation` describes a function once (name, aliases, parameters, LaTeX formula,
+output range, derivative). :func:`bind` turns a user's spelling (``"relu"``,
+``{"name": "LeakyRelu", "negative_slope": 0.01}``, ``{"expression": "x * sigmoid(x)"}``) into a
+:class:`BoundActivation` whose parameters are checked and filled with defaults; the network
+calls that.
+
+All functions take and return arrays of shape ``(batch, units)`` and keep the input's dtype.
+They are written so that no finite input overflows or produces NaN (see
+``shared/reference/activations.md`` section 6); the only exception is ``exponential``, whose true
+value is not finite for large inputs, which the network reports as a :class:`NonFiniteError`.
+Derivatives follow PyTorch's convention at kinks (relu'(0) = 0).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nntrace_service.core.errors import CoreError, InvalidParameterError, UnknownActivationError
+
+Array = NDArray[Any]
+ParamValue = float | bool | None
+Params = Mapping[str, ParamValue]
+Forward = Callable[..., Array]
+Derivative = Callable[..., Array]
+
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One named parameter of an activation, with its Keras default and bounds."""
+
+    name: str
+    description: str
+    default: ParamValue | object = _NO_DEFAULT
+    kind: Literal["number", "boolean"] = "number"
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    nullable: bool = False
+
+    @property
+    def required(self) -> bool:
+        """Whether the user must give a value (Keras's ``threshold`` has no default)."""
+        return self.default is _NO_DEFAULT
+
+    def check(self, value: object) -> ParamValue:
+        """Return ``value`` if it is acceptable for this parameter, else raise."""
+        where = (self.name,)
+        if value is None:
+            if self.nullable:
+                return None
+            raise InvalidParameterError(f"parameter {self.name!r} may not be null", location=where)
+        if self.kind == "boolean":
+            if not isinstance(value, bool):
+                raise InvalidParameterError(
+                    f"parameter {self.name!r} must be true or false", location=where
+                )
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidParameterError(f"parameter {self.name!r} must be a number", location=where)
+        number = float(value)
+        if not math.isfinite(number):
+            raise InvalidParameterError(
+                f"parameter {self.name!r} must be a finite number", location=where
+            )
+        if self.minimum is not None:
+            too_small = number <= self.minimum if self.exclusive_minimum else number < self.minimum
+            if too_small:
+                bound = ">" if self.exclusive_minimum else ">="
+                raise InvalidParameterError(
+                    f"parameter {self.name!r} must be {bound} {self.minimum:g}, got {number:g}",
+                    location=where,
+                )
+        if self.maximum is not None and number > self.maximum:
+            raise InvalidParameterError(
+                f"parameter {self.name!r} must be <= {self.maximum:g}, got {number:g}",
+                location=where,
+            )
+        return number
+
+
+def _elementwise_vjp(
+    derivative: Derivative,
+) -> Callable[..., Array]:
+    def vjp(z: Array, a: Array, g: Array, **params: Any) -> Array:
+        return g * derivative(z, a, **params)
+
+    return vjp
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A catalog entry: what the function is, how to compute it and its derivative.
+
+    ``forward(z, **params)`` returns the activation; ``derivative(z, a, **params)`` returns
+    da/dz element by element (for the softmax family, the diagonal of the Jacobian), given
+    ``a = forward(z)`` so that sigmoid' = a(1 - a) need not recompute anything.
+    Softmax-family entries (``kind="axis"``) also give ``vjp(z, a, g, **params)``, the
+    vector-Jacobian product back-propagation needs, and work along the last axis.
+    """
+
+    name: str
+    formula: str
+    derivative_formula: str
+    output_range: tuple[float, float]
+    description: str
+    forward: Forward
+    derivative: Derivative
+    aliases: tuple[str, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    kind: Literal["elementwise", "axis"] = "elementwise"
+    vjp: Callable[..., Array] | None = None
+    notes: tuple[str, ...] = ()
+    is_linear: bool = False
+    halves_units: bool = False
+    since: str = "keras 3.0"
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def backward(self, z: Array, a: Array, g: Array, params: Params) -> Array:
+        """dL/dz given dL/da = ``g``."""
+        vjp = self.vjp or _elementwise_vjp(self.derivative)
+        return vjp(z, a, g, **params)
+
+    def output_units(self, units: int) -> int:
+        """How many values a layer of ``units`` nodes passes on (GLU passes on half)."""
+        return units // 2 if self.halves_units else units
+
+
+@dataclass(frozen=True)
+class BoundActivation:
+    """An activation with every parameter resolved: what a layer actually applies."""
+
+    activation: Activation
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.activation.name
+
+    @property
+    def label(self) -> str:
+        """How the activation is written in a calculation line, parameters included when
+        they differ from the defaults: ``sigmoid``, ``leaky_relu[negative_slope=0.1]``."""
+        changed = [
+            f"{p.name}={_format_param(self.params[p.name])}"
+            for p in self.activation.parameters
+            if p.required or self.params[p.name] != p.default
+        ]
+        return f"{self.name}[{', '.join(changed)}]" if changed else self.name
+
+    @property
+    def is_linear(self) -> bool:
+        return self.activation.is_linear
+
+    @property
+    def kind(self) -> str:
+        return self.activation.kind
+
+    def __call__(self, z: Array) -> Array:
+        return self.activation.forward(z, **self.params)
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        return self.activation.derivative(z, a, **self.params)
+
+    def backward(self, z: Array, a: Array, g: Array) -> Array:
+        return self.activation.backward(z, a, g, self.params)
+
+    def output_units(self, units: int) -> int:
+        return self.activation.output_units(units)
+
+    def to_spec(self) -> str | dict[str, ParamValue | str]:
+        """The normalized JSON spelling: a bare name when every parameter is the default."""
+        if self.activation.extra.get("expression") is not None:
+            return {"expression": str(self.activation.extra["expression"])}
+        explicit = {
+            p.name: self.params[p.name]
+            for p in self.activation.parameters
+            if p.required or self.params[p.name] != p.default
+        }
+        return {"name": self.name, **explicit} if explicit else self.name
+
+
+def _format_param(value: ParamValue) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower() if value is not None else "null"
+    return f"{value:g}"
+
+
+# --------------------------------------------------------------------------------------------
+# Registry
+# --------------------------------------------------------------------------------------------
+
+CATALOG: dict[str, Activation] = {}
+_LOOKUP: dict[str, str] = {}
+
+
+def _key(name: str) -> str:
+    """Spelling-insensitive key: ``LeakyRelu``, ``leaky_relu`` and ``leaky-relu`` agree."""
+    return name.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+def register(activation: Activation) -> Activation:
+    """Add ``activation`` to the catalog under its name and aliases."""
+    CATALOG[activation.name] = activation
+    for spelling in (activation.name, *activation.aliases):
+        key = _key(spelling)
+        if _LOOKUP.get(key, activation.name) != activation.name:
+            raise ValueError(f"{spelling!r} already names {_LOOKUP[key]!r}")
+        _LOOKUP[key] = activation.name
+    return activation
+
+
+def lookup(name: str) -> Activation:
+    """The catalog entry for a name or alias, in any common spelling."""
+    canonical = _LOOKUP.get(_key(name))
+    if canonical is None:
+        spellings = sorted({*CATALOG, *(a for act in CATALOG.values() for a in act.aliases)})
+        close = difflib.get_close_matches(name.lower(), spellings, n=3, cutoff=0.6)
+        raise UnknownActivationError(name, suggestions=close)
+    return CATALOG[canonical]
+
+
+def bind_params(activation: Activation, given: Mapping[str, object]) -> BoundActivation:
+    """Check ``given`` against the activation's parameters and fill in defaults."""
+    known = {p.name: p for p in activation.parameters}
+    for name in given:
+        if name not in known:
+            allowed = ", ".join(known) or "none"
+            raise InvalidParameterError(
+                f"{activation.name} has no parameter {name!r} (parameters: {allowed})",
+                location=(name,),
+            )
+    params: dict[str, ParamValue] = {}
+    for p in activation.parameters:
+        if p.name in given:
+            params[p.name] = p.check(given[p.name])
+        elif p.required:
+            raise InvalidParameterError(
+                f"{activation.name} needs parameter {p.name!r}", location=(p.name,)
+            )
+        else:
+            params[p.name] = p.default  # type: ignore[assignment]
+    _check_relations(activation, params)
+    return BoundActivation(activation, params)
+
+
+def _check_relations(activation: Activation, params: Mapping[str, ParamValue]) -> None:
+    check = activation.extra.get("check")
+    if callable(check):
+        check(params)
+
+
+def bind(spec: str | Mapping[str, object], *, max_expression_length: int = 500) -> BoundActivation:
+    """Resolve a user's activation spelling into a bound activation.
+
+    ``spec`` is a name (``"tanh"``), an object with ``name`` and parameters
+    (``{"name": "elu", "alpha": 0.5}``), or ``{"expression": "..."}`` for a custom function.
+    """
+    if isinstance(spec, str):
+        return bind_params(lookup(spec), {})
+    if "expression" in spec:
+        from nntrace_service.core.expressions import compile_activation
+
+        extra_keys = sorted(set(spec) - {"expression"})
+        if extra_keys:
+            raise InvalidParameterError(
+                f"an expression activation takes no other keys (got {', '.join(extra_keys)})",
+                location=(extra_keys[0],),
+            )
+        text = spec["expression"]
+        if not isinstance(text, str):
+            raise InvalidParameterError("expression must be a string", location=("expression",))
+        return BoundActivation(compile_activation(text, max_length=max_expression_length))
+    name = spec.get("name")
+    if not isinstance(name, str):
+        raise InvalidParameterError("activation object needs a string 'name'", location=("name",))
+    given = {k: v for k, v in spec.items() if k != "name"}
+    try:
+        return bind_params(lookup(name), given)
+    except CoreError as error:
+        raise error.at() if error.location else error.at("name")
+
+
+# The entries themselves live in catalog.py; importing it fills CATALOG.
+from nntrace_service.core import catalog as _catalog  # noqa: E402, F401
