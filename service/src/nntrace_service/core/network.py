@@ -1,0 +1,255 @@
+"""Dense feed-forward networks and the forward pass.
+
+A network is an input size plus layers; layer ``l`` holds ``weights`` with one row per node
+(shape ``units x fan_in``), a ``bias`` per node and a bound activation. Node ``j`` computes
+``a_j = activation(z_j)`` with ``z_j = weights[j] . x + bias[j]``. The forward pass keeps every
+layer's ``z`` and ``a`` because showing them is the point of nntrace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from nntrace_service.core.activations import Array, BoundActivation, bind
+from nntrace_service.core.errors import CoreError, NonFiniteError, ShapeMismatchError
+
+DType = Literal["float64", "float32"]
+ActivationSpec = str | Mapping[str, object] | BoundActivation
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One dense layer: ``activation(x @ weights.T + bias)``."""
+
+    name: str
+    weights: Array
+    bias: Array
+    activation: BoundActivation
+    _transposed: dict[str, Array] = field(default_factory=dict, repr=False)
+
+    @property
+    def units(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def fan_in(self) -> int:
+        return int(self.weights.shape[1])
+
+    @property
+    def output_size(self) -> int:
+        """How many values the next layer receives (GLU passes on half its units)."""
+        return self.activation.output_units(self.units)
+
+    @property
+    def parameter_count(self) -> int:
+        return self.units * (self.fan_in + 1)
+
+    def transposed(self, dtype: DType) -> tuple[Array, Array]:
+        """Contiguous ``weights.T`` and ``bias`` in ``dtype``, made once and kept: the
+        forward pass is then a single row-major matrix product per layer."""
+        cached = self._transposed.get(dtype)
+        if cached is None:
+            cached = np.ascontiguousarray(self.weights.T, dtype=dtype)
+            self._transposed[dtype] = cached
+            self._transposed[dtype + ":bias"] = self.bias.astype(dtype)
+        return cached, self._transposed[dtype + ":bias"]
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """An input size and a chain of layers whose shapes fit together."""
+
+    input_size: int
+    layers: tuple[Layer, ...]
+
+    @property
+    def output_size(self) -> int:
+        return self.layers[-1].output_size
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(layer.parameter_count for layer in self.layers)
+
+
+def default_layer_name(index: int, count: int) -> str:
+    """``h1``, ``h2``, ... for hidden layers and ``out`` for the last one."""
+    return "out" if index == count - 1 else f"h{index + 1}"
+
+
+def build_network(
+    input_size: int,
+    layers: Sequence[Mapping[str, Any]],
+    *,
+    max_expression_length: int = 500,
+) -> Network:
+    """Check and assemble a network from plain values.
+
+    Each layer mapping has ``weights`` (units x fan_in), ``bias`` (units), ``activation``
+    (a name, ``{"name": ..., **params}``, ``{"expression": ...}`` or a bound activation) and
+    optionally ``name``. Errors carry their location (``("layers", 1, "weights")``).
+    """
+    if not layers:
+        raise ShapeMismatchError("a network needs at least one layer", location=("layers",))
+    built: list[Layer] = []
+    fan_in = input_size
+    names: set[str] = set()
+    for index, spec in enumerate(layers):
+        try:
+            layer = _build_layer(index, len(layers), fan_in, spec, max_expression_length)
+        except CoreError as error:
+            raise error.at("layers", index) from None
+        if layer.name in names:
+            raise ShapeMismatchError(
+                f"layer name {layer.name!r} is used twice", location=("layers", index, "name")
+            )
+        names.add(layer.name)
+        built.append(layer)
+        fan_in = layer.output_size
+    return Network(input_size=input_size, layers=tuple(built))
+
+
+def _build_layer(
+    index: int, count: int, fan_in: int, spec: Mapping[str, Any], max_expression_length: int
+) -> Layer:
+    weights = np.asarray(spec["weights"], dtype=np.float64)
+    bias = np.asarray(spec["bias"], dtype=np.float64)
+    where = f"layer {index}"
+    if weights.ndim != 2 or weights.shape[0] == 0:
+        raise ShapeMismatchError(
+            f"{where}: weights must be a non-empty matrix with one row per node",
+            expected="units x fan_in",
+            got=list(weights.shape),
+            location=("weights",),
+        )
+    if weights.shape[1] != fan_in:
+        source = "the input size" if index == 0 else f"layer {index - 1}'s output size"
+        raise ShapeMismatchError(
+            f"{where}: each weight row must have {fan_in} entries ({source}), got "
+            f"{weights.shape[1]}",
+            expected=[weights.shape[0], fan_in],
+            got=list(weights.shape),
+            location=("weights",),
+        )
+    if bias.shape != (weights.shape[0],):
+        raise ShapeMismatchError(
+            f"{where}: bias must have one entry per node ({weights.shape[0]}), got "
+            f"{bias.shape[0] if bias.ndim == 1 else list(bias.shape)}",
+            expected=[weights.shape[0]],
+            got=list(bias.shape),
+            location=("bias",),
+        )
+    activation = spec.get("activation", "linear")
+    if not isinstance(activation, BoundActivation):
+        try:
+            activation = bind(activation, max_expression_length=max_expression_length)
+        except CoreError as error:
+            raise error.at("activation") from None
+    if activation.activation.halves_units and weights.shape[0] % 2:
+        raise ShapeMismatchError(
+            f"{where}: {activation.name} splits the layer in two halves, so it needs an even "
+            f"number of nodes, got {weights.shape[0]}",
+            location=("weights",),
+        )
+    name = spec.get("name") or default_layer_name(index, count)
+    return Layer(name=str(name), weights=weights, bias=bias, activation=activation)
+
+
+# ----------------------------------------------------------------------------------------------
+# Forward pass
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class LayerValues:
+    """One layer's pre-activations ``z`` and activations ``a`` for every sample."""
+
+    z: Array
+    a: Array
+
+
+@dataclass(frozen=True, eq=False)
+class ForwardResult:
+    """Everything the forward pass computed, kept for traces and gradients."""
+
+    network: Network
+    inputs: Array
+    layers: tuple[LayerValues, ...]
+    dtype: DType
+
+    @property
+    def outputs(self) -> Array:
+        return self.layers[-1].a
+
+    def layer_input(self, index: int) -> Array:
+        """What layer ``index`` received: the inputs, or the previous layer's activations."""
+        return self.inputs if index == 0 else self.layers[index - 1].a
+
+
+def as_batch(network: Network, inputs: Any, dtype: DType = "float64") -> Array:
+    """``inputs`` as a ``(batch, input_size)`` array; a flat list is one sample."""
+    batch = np.asarray(inputs, dtype=dtype)
+    if batch.ndim == 1:
+        batch = batch.reshape(1, -1)
+    if batch.ndim != 2 or batch.shape[1] != network.input_size or batch.shape[0] == 0:
+        raise ShapeMismatchError(
+            f"inputs must be rows of {network.input_size} values (the network's input size), "
+            f"got shape {list(batch.shape)}",
+            expected=["batch", network.input_size],
+            got=list(batch.shape),
+            location=("inputs",),
+        )
+    if not np.isfinite(batch).all():
+        sample, column = np.argwhere(~np.isfinite(batch))[0]
+        raise NonFiniteError(
+            f"input {int(sample)}, value {int(column)} is not a finite number",
+            sample=int(sample),
+            location=("inputs", int(sample), int(column)),
+        )
+    return batch
+
+
+def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> ForwardResult:
+    """Run ``inputs`` (one sample per row) through ``network``, keeping every layer's values.
+
+    Raises :class:`NonFiniteError` naming the layer, node and sample where a value stops being
+    a finite number (``exponential`` of 800, weights large enough to overflow), instead of
+    returning inf or NaN.
+    """
+    x = as_batch(network, inputs, dtype)
+    values: list[LayerValues] = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a = x
+        for index, layer in enumerate(network.layers):
+            weights_t, bias = layer.transposed(dtype)
+            z = a @ weights_t
+            z += bias
+            a = layer.activation(z)
+            if not (np.isfinite(a).all() and np.isfinite(z).all()):
+                raise _non_finite(network, index, z, a)
+            values.append(LayerValues(z=z, a=a))
+    return ForwardResult(network=network, inputs=x, layers=tuple(values), dtype=dtype)
+
+
+def _non_finite(network: Network, index: int, z: Array, a: Array) -> NonFiniteError:
+    layer = network.layers[index]
+    if not np.isfinite(z).all():
+        sample, node = (int(i) for i in np.argwhere(~np.isfinite(z))[0])
+        what = f"the weighted sum z = {z[sample, node]} overflowed"
+    else:
+        sample, node = (int(i) for i in np.argwhere(~np.isfinite(a))[0])
+        node = min(node, layer.units - 1)
+        what = (
+            f"{layer.activation.label}({float(z[sample, node]):.6g}) = {a[sample, node]} is "
+            "not a finite number"
+        )
+    return NonFiniteError(
+        f"layer {layer.name!r} (index {index}), node {node}, sample {sample}: {what}",
+        layer=index,
+        node=node,
+        sample=sample,
+        location=("layers", index),
+    )
