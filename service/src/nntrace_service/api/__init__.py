@@ -1,0 +1,32 @@
+"""HTTP endpoints, one blueprint per area."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import Flask, current_app, request
+from pydantic import BaseModel
+
+from nntrace_service.evaluation import validation_context
+from nntrace_service.settings import Settings
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def settings() -> Settings:
+    """The settings of the app handling this request."""
+    found: Settings = current_app.extensions["nntrace.settings"]
+    return found
+
+
+def parse_body(model: type[Model]) -> Model:
+    """The JSON body validated as ``model``; werkzeug answers 415 for a non-JSON content type
+    and 400 for malformed JSON, pydantic 422 with pointers for the rest."""
+    return model.model_validate(request.get_json(), context=validation_context(settings()))
+
+
+def register_blueprints(app: Flask) -> None:
+    from nntrace_service.api import activations, docs, health, networks
+
+    for module in (health, activations, networks, docs):
+        app.register_blueprint(module.bp)

@@ -10,6 +10,7 @@ from nntrace_service.core.activations import (
     BoundActivation,
     Parameter,
     bind,
+    bind_params,
     lookup,
 )
 from nntrace_service.core.errors import (
@@ -30,7 +31,7 @@ from nntrace_service.core.network import (
     build_network,
     forward,
 )
-from nntrace_service.core.trace import NodeTrace, Term, trace_nodes
+from nntrace_service.core.trace import NodeTrace, Term, count_terms, trace_nodes
 
 __all__ = [
     "CATALOG",
@@ -54,7 +55,9 @@ __all__ = [
     "UnknownActivationError",
     "analyze_linearity",
     "bind",
+    "bind_params",
     "build_network",
+    "count_terms",
     "forward",
     "gradients",
     "lookup",

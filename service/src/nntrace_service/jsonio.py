@@ -1,0 +1,39 @@
+"""JSON in and out with orjson: numpy arrays serialised without a Python loop.
+
+Request bodies that orjson refuses are tried once more with the standard library, which
+accepts the non-standard ``NaN`` and ``Infinity`` tokens some clients emit; such a body then
+fails validation with a pointer to the offending number instead of a bare "malformed JSON".
+Responses never contain non-finite numbers: the core refuses them before they get here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+from flask.json.provider import JSONProvider
+
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+class OrjsonProvider(JSONProvider):
+    """Flask's JSON provider, backed by orjson."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return orjson.dumps(obj, option=_OPTIONS).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return orjson.loads(s)
+        except orjson.JSONDecodeError as strict_error:
+            try:
+                return json.loads(s)
+            except ValueError:
+                raise strict_error from None
+
+    def response(self, *args: Any, **kwargs: Any) -> Any:
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(
+            orjson.dumps(obj, option=_OPTIONS), mimetype="application/json"
+        )

@@ -1,0 +1,36 @@
+"""Service settings, read from ``NNTRACE_*`` environment variables.
+
+Every limit that protects the service from a request too large to handle lives here, so that
+operators can see and change them in one place (the README's configuration table lists them).
+gunicorn's own settings (workers, threads, timeouts) are in ``gunicorn.conf.py``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Limits and behaviour of one service instance; build it directly in tests."""
+
+    model_config = SettingsConfigDict(env_prefix="NNTRACE_", frozen=True, extra="ignore")
+
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    """Largest request body accepted, in bytes; larger ones get 413 before any parsing."""
+    max_layers: int = Field(64, ge=1)
+    """Most layers a network may have."""
+    max_units: int = Field(4096, ge=1)
+    """Most nodes in one layer (and most inputs to the network)."""
+    max_parameters: int = Field(2_000_000, ge=1)
+    """Most weights and biases in one network."""
+    max_batch: int = Field(4096, ge=1)
+    """Most input rows in one request."""
+    max_trace_terms: int = Field(250_000, ge=1)
+    """Most ``w × x`` terms in the node traces of one response (nodes × fan-in × samples)."""
+    max_expression_length: int = Field(500, ge=10)
+    """Longest custom activation expression, in characters."""
+    max_values: int = Field(100_000, ge=1)
+    """Most values in one activation evaluation or curve."""
+    problem_base_uri: str = "/problems/"
+    """Prefix of every problem ``type``; the service documents each type under this path."""
