@@ -35,6 +35,7 @@ import math
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
 import numpy as np
 
 from nntrace_service.core.activations import (
@@ -181,7 +182,8 @@ def _sigmoid(u: Array) -> Array:
     """Logistic function that cannot overflow: exp is only ever taken of -|u|."""
     one = _one(u)
     t = np.exp(-np.abs(u))
-    return np.where(u >= 0, one / (one + t), t / (one + t))
+    value: Array = np.where(u >= 0, one / (one + t), t / (one + t))
+    return value
 
 
 def _max(args: Sequence[Dual]) -> Dual:
@@ -222,18 +224,18 @@ class Function:
 
 FUNCTIONS: Mapping[str, Function] = types.MappingProxyType(
     {
-        "exp": Function(1, _unary(np.exp, lambda u, v: v), "e^{{{0}}}", 5),
-        "log": Function(1, _unary(np.log, lambda u, v: 1 / u), r"\ln{p0}"),
-        "log1p": Function(1, _unary(np.log1p, lambda u, v: 1 / (1 + u)), r"\ln(1 + {0})"),
-        "expm1": Function(1, _unary(np.expm1, lambda u, v: np.exp(u)), "e^{{{0}}} - 1", 2),
-        "sqrt": Function(1, _unary(np.sqrt, lambda u, v: 0.5 / v), r"\sqrt{{{0}}}"),
-        "abs": Function(1, _unary(np.abs, lambda u, v: np.sign(u)), r"\left|{0}\right|"),
-        "tanh": Function(1, _unary(np.tanh, lambda u, v: 1 - v * v), r"\tanh{p0}"),
-        "sinh": Function(1, _unary(np.sinh, lambda u, v: np.cosh(u)), r"\sinh{p0}"),
-        "cosh": Function(1, _unary(np.cosh, lambda u, v: np.sinh(u)), r"\cosh{p0}"),
-        "sin": Function(1, _unary(np.sin, lambda u, v: np.cos(u)), r"\sin{p0}"),
-        "cos": Function(1, _unary(np.cos, lambda u, v: -np.sin(u)), r"\cos{p0}"),
-        "sigmoid": Function(1, _unary(_sigmoid, lambda u, v: v * (1 - v)), r"\sigma{p0}"),
+        "exp": Function(1, _unary(np.exp, lambda _u, v: v), "e^{{{0}}}", 5),
+        "log": Function(1, _unary(np.log, lambda u, _v: 1 / u), r"\ln{p0}"),
+        "log1p": Function(1, _unary(np.log1p, lambda u, _v: 1 / (1 + u)), r"\ln(1 + {0})"),
+        "expm1": Function(1, _unary(np.expm1, lambda u, _v: np.exp(u)), "e^{{{0}}} - 1", 2),
+        "sqrt": Function(1, _unary(np.sqrt, lambda _u, v: 0.5 / v), r"\sqrt{{{0}}}"),
+        "abs": Function(1, _unary(np.abs, lambda u, _v: np.sign(u)), r"\left|{0}\right|"),
+        "tanh": Function(1, _unary(np.tanh, lambda _u, v: 1 - v * v), r"\tanh{p0}"),
+        "sinh": Function(1, _unary(np.sinh, lambda u, _v: np.cosh(u)), r"\sinh{p0}"),
+        "cosh": Function(1, _unary(np.cosh, lambda u, _v: np.sinh(u)), r"\cosh{p0}"),
+        "sin": Function(1, _unary(np.sin, lambda u, _v: np.cos(u)), r"\sin{p0}"),
+        "cos": Function(1, _unary(np.cos, lambda u, _v: -np.sin(u)), r"\cos{p0}"),
+        "sigmoid": Function(1, _unary(_sigmoid, lambda _u, v: v * (1 - v)), r"\sigma{p0}"),
         "max": Function(2, _max, r"\max({0}, {1})"),
         "min": Function(2, _min, r"\min({0}, {1})"),
         "where": Function(3, _where, "", 5),  # rendered as cases by _latex_where
@@ -358,7 +360,9 @@ class _Translator:
             return Var()
         if node.id in _CONSTANTS:
             return Const(_CONSTANTS[node.id], node.id)
-        raise self.fail(f"unknown name {node.id!r}: the only variable is x (constants: pi, e)", node)
+        raise self.fail(
+            f"unknown name {node.id!r}: the only variable is x (constants: pi, e)", node
+        )
 
     def unary(self, node: ast.UnaryOp, depth: int) -> Node:
         if isinstance(node.op, ast.Not):
@@ -406,9 +410,7 @@ class _Translator:
             if symbol is None:
                 raise self.fail("only the comparisons <, <=, > and >= are allowed", node)
             ops.append(symbol)
-        operands = tuple(
-            self.translate(item, depth + 1) for item in (node.left, *node.comparators)
-        )
+        operands = tuple(self.translate(item, depth + 1) for item in (node.left, *node.comparators))
         return Compare(tuple(ops), operands, any(o.varying for o in operands))
 
     def call(self, node: ast.Call, depth: int) -> Call | CatalogCall:
@@ -733,9 +735,10 @@ def _latex_call(node: Call) -> tuple[str, int]:
 
 def _latex_where(node: Call) -> str:
     condition, chosen, other = node.args
-    test = _latex_chain(condition) if isinstance(condition, Compare) else (
-        rf"{_latex(condition)[0]} \ne 0"
-    )
+    if isinstance(condition, Compare):
+        test = _latex_chain(condition)
+    else:
+        test = rf"{_latex(condition)[0]} \ne 0"
     return (
         rf"\begin{{cases}} {_latex(chosen)[0]} & \text{{if }} {test} \\ "
         rf"{_latex(other)[0]} & \text{{otherwise}} \end{{cases}}"
@@ -757,11 +760,9 @@ def _is_affine(node: Node) -> bool:
         if node.op in ("+", "-"):
             return _is_affine(node.left) and _is_affine(node.right)
         if node.op == "*":
-            constant, other = (node.left, node.right) if not node.left.varying else (
-                node.right,
-                node.left,
-            )
-            return not constant.varying and _is_affine(other)
+            if node.left.varying:
+                return not node.right.varying and _is_affine(node.left)
+            return _is_affine(node.right)
         if node.op == "/":
             return not node.right.varying and _is_affine(node.left)
         return False
