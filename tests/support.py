@@ -1,0 +1,103 @@
+"""Test helpers shared by several test packages: starting a real gunicorn, seed networks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_gunicorn(
+    env: Mapping[str, str] | None = None, *, workers: int = 2, timeout: float = 30.0
+) -> Iterator[str]:
+    """Start the service under a real gunicorn on loopback; yield its base URL.
+
+    ``env`` adds ``NNTRACE_*`` settings. The process is stopped (SIGTERM) afterwards, and
+    its log is shown if it fails to become ready.
+    """
+    port = free_port()
+    environment = {**os.environ, "WEB_CONCURRENCY": str(workers), "NNTRACE_ACCESS_LOG": ""}
+    environment.update(env or {})
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "--config", str(GUNICORN_CONF),
+        "--bind", f"127.0.0.1:{port}",
+    ]
+    log = (ROOT / ".pytest_cache").joinpath(f"gunicorn-{port}.log")
+    log.parent.mkdir(exist_ok=True)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=environment, stdout=sink, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(base_url, process, timeout, log)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not become ready in {timeout} s:\n{log.read_text()}")
+
+
+def seed_network(hidden: str = "sigmoid") -> dict[str, Any]:
+    """The course's example: 3 inputs, 4 hidden nodes, 1 output; ``hidden`` is the hidden
+    layer's activation (sigmoid vs tanh vs relu on the same weights)."""
+    return {
+        "input_size": 3,
+        "layers": [
+            {
+                "name": "hidden",
+                "activation": hidden,
+                "weights": [
+                    [0.5, -0.3, 0.8],
+                    [-0.6, 0.4, 0.2],
+                    [0.3, 0.9, -0.5],
+                    [-0.2, -0.7, 0.6],
+                ],
+                "bias": [0.1, -0.2, 0.05, 0.3],
+            },
+            {
+                "name": "output",
+                "activation": "linear",
+                "weights": [[0.7, -0.4, 0.6, 0.5]],
+                "bias": [-0.1],
+            },
+        ],
+    }
+
+
+SEED_INPUTS = [[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]
