@@ -2,7 +2,7 @@
 
 Request models check structure and types; the numpy core checks what only it can (shapes
 that must fit together, activation names and parameters). Response models document the
-responses for ``openapi.yaml``; the views build response dicts directly (numpy arrays
+responses for `openapi.yaml`; the views build response dicts directly (numpy arrays
 included, serialised by orjson) because validating megabytes of numbers on the way out
 would only cost time. The contract tests check that real responses match these models.
 """
@@ -45,7 +45,7 @@ class ResponseModel(BaseModel):
 
 
 class ActivationByName(BaseModel):
-    """An activation by name with parameters, e.g. ``{"name": "leaky_relu", "negative_slope": 0.1}``."""
+    """An activation by name with parameters, e.g. `{"name": "leaky_relu", "negative_slope": 0.1}`."""
 
     model_config = ConfigDict(
         extra="allow", frozen=True, use_attribute_docstrings=True, title="ActivationByName"
@@ -56,10 +56,10 @@ class ActivationByName(BaseModel):
 
 
 class ActivationExpression(RequestModel):
-    """A custom activation, e.g. ``{"expression": "x * sigmoid(1.702 * x)"}``."""
+    """A custom activation, e.g. `{"expression": "x * sigmoid(1.702 * x)"}`."""
 
     expression: str = Field(min_length=1)
-    """A formula in ``x`` using numbers, + - * / **, parentheses and the documented functions."""
+    """A formula in `x` using numbers, + - * / **, parentheses and the documented functions."""
 
 
 def _activation_spec(value: Any) -> str | dict[str, Any]:
@@ -110,7 +110,7 @@ class ActivationInfo(ResponseModel):
     name: str
     aliases: list[str]
     kind: Literal["elementwise", "axis"]
-    """``axis``: works across the layer's nodes (softmax family); otherwise node by node."""
+    """`axis`: works across the layer's nodes (softmax family); otherwise node by node."""
     parameters: list[ParameterInfo]
     formula: str
     """LaTeX."""
@@ -158,7 +158,7 @@ class ActivationValues(ResponseModel):
 
 
 class LayerSpec(RequestModel):
-    """One dense layer: node ``j`` computes ``activation(weights[j] · x + bias[j])``."""
+    """One dense layer: node `j` computes `activation(weights[j] · x + bias[j])`."""
 
     name: str | None = Field(default=None, min_length=1, max_length=64)
     """Defaults to h1, h2, ... and out for the last layer."""
@@ -189,7 +189,7 @@ class EvaluateRequest(RequestModel):
     inputs: Rows
     """One row per sample; a single sample may be a flat list."""
     trace: Literal["none", "layers", "nodes"] = "layers"
-    """``none``: outputs only; ``layers``: every layer's values; ``nodes``: also each node's calculation."""
+    """`none`: outputs only; `layers`: every layer's values; `nodes`: also each node's calculation."""
     samples: list[Annotated[int, Field(ge=0)]] | None = None
     """Which samples get node traces (default: all)."""
     gradients: bool = False
@@ -262,7 +262,7 @@ class ValidateResponse(ResponseModel):
 
 
 class TermInfo(ResponseModel):
-    """One product ``weight × input`` of a node's weighted sum."""
+    """One product `weight × input` of a node's weighted sum."""
 
     weight: float
     input: float
@@ -277,7 +277,7 @@ class NodeTraceInfo(ResponseModel):
     layer_name: str
     node: int
     label: str
-    """``layer_name[node]``."""
+    """`layer_name[node]`."""
     terms: list[TermInfo]
     bias: float
     z: float
@@ -354,3 +354,10 @@ class BinaryArray(ResponseModel):
     dtype: Literal["float32", "float64"]
     shape: list[int]
     data: str
+
+
+class Health(ResponseModel):
+    """A probe's answer."""
+
+    status: Literal["ok", "ready"]
+    version: str

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Any
+
+import yaml
 
 from flask import Blueprint, Response, render_template_string
 
@@ -21,6 +24,18 @@ def _static(name: str) -> bytes:
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this service."""
     return Response(_static("openapi.yaml"), mimetype="application/yaml")
+
+
+@cache
+def _spec() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(_static("openapi.yaml"))
+    return loaded
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> dict[str, Any]:
+    """The same description as JSON, for tools (and the docs page) that do not read YAML."""
+    return _spec()
 
 
 @bp.get("/docs")
