@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from nntrace_service.core import activations
 from nntrace_service.core.activations import CATALOG, Activation, Parameter, bind
 from nntrace_service.core.errors import ExpressionError
-from nntrace_service.core.expressions import MAX_DEPTH, compile_activation
+from nntrace_service.core.expressions import FUNCTIONS, MAX_DEPTH, compile_activation
 
 mp = mpmath.mp
 mp.dps = 50
@@ -168,6 +168,35 @@ def test_catalog_activations_inside_expressions(
     expression: str, reference: Ref, dtype: type
 ) -> None:
     _check(expression, reference, GENERIC, dtype)
+
+
+# Catalog names that are also built-in functions (sigmoid, tanh) are evaluated by the
+# built-ins, which the mpmath table above checks.
+ELEMENTWISE = sorted(
+    name for name, entry in CATALOG.items() if entry.kind == "elementwise" and name not in FUNCTIONS
+)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_every_elementwise_catalog_entry_composes(name: str, dtype: type) -> None:
+    """``f(2 * x - 1)`` equals the entry at 2z - 1, and its derivative carries the factor 2."""
+    entry = CATALOG[name]
+    if any(p.required for p in entry.parameters):
+        with pytest.raises(ExpressionError, match=f"{name}\\(\\) cannot be used"):
+            compile_activation(f"{name}(x)")
+        return
+    defaults = {p.name: p.default for p in entry.parameters}
+    z = np.linspace(-6, 6, 49, dtype=dtype).reshape(7, 7)
+    inner = (2 * z - 1).astype(dtype)
+    activation = compile_activation(f"{name}(2 * x - 1)")
+    a = activation.forward(z)
+    d = activation.derivative(z, a)
+    assert a.dtype == d.dtype == np.dtype(dtype)
+    want = entry.forward(inner.copy(), **defaults)
+    slope = entry.derivative(inner.copy(), want, **defaults)
+    np.testing.assert_array_equal(a, want)
+    np.testing.assert_allclose(d, 2 * slope, rtol=1e-6 if dtype is np.float32 else 1e-15)
 
 
 def test_relu_keeps_its_convention_at_zero() -> None:
