@@ -9,6 +9,7 @@ would only cost time. The contract tests check that real responses match these m
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
@@ -20,14 +21,34 @@ Matrix = Annotated[FloatArray, ArraySpec(2)]
 Vector = Annotated[FloatArray, ArraySpec(1)]
 Rows = Annotated[FloatArray, ArraySpec(None)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
-ParamValue = Number | bool | None
+
+
+def _param_value(value: Any) -> float | bool | None:
+    """One clear error for a bad parameter value: a plain ``float | bool | None`` union
+    reports one error per member, each located under the member's name (``/params/alpha/float``)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    raise PydanticCustomError(
+        "param_type", "Parameter values must be finite numbers, true, false or null"
+    )
+
+
+ParamValue = Annotated[
+    float | bool | None,
+    PlainValidator(_param_value),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "null"}]}),
+]
 
 
 class RequestModel(BaseModel):
-    """Shared configuration of request bodies: unknown keys are errors, numbers finite."""
+    """Shared configuration of request bodies: unknown keys are errors, numbers finite, and
+    no coercion (strict): ``"3"`` is not a number and ``"yes"`` is not a boolean in JSON."""
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         frozen=True,
         allow_inf_nan=False,
         use_attribute_docstrings=True,
