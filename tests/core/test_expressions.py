@@ -590,21 +590,33 @@ def test_compilation_is_cached_on_the_text() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "linear"),
+    ("text", "identity", "affine"),
     [
-        ("x", True),
-        ("2 * x + 1", True),
-        ("-(x - 3) / 4 + exp(1) * x", True),
-        ("linear(x) * 3", True),
-        ("x * x", False),
-        ("relu(x)", False),
-        ("x ** 1", False),  # affine, but not proven structurally: a safe "no"
-        ("1 / x", False),
-        ("abs(x)", False),
+        ("x", True, (1.0, 0.0)),
+        ("+x", True, (1.0, 0.0)),
+        ("--x", True, (1.0, 0.0)),
+        ("linear(x)", True, (1.0, 0.0)),
+        ("-x", False, (-1.0, 0.0)),
+        ("2 * x + 1", False, (2.0, 1.0)),
+        ("-(x - 3) / 4 + 2 * x", False, (1.75, 0.75)),
+        ("linear(x) * 3", False, (3.0, 0.0)),
+        ("7", False, (0.0, 7.0)),
+        ("x * x", False, None),
+        ("relu(x)", False, None),
+        ("x ** 1", False, None),  # affine, but not proven structurally: a safe "no"
+        ("1 / x", False, None),
+        ("abs(x)", False, None),
+        ("x / 0", False, None),  # structurally affine, but its slope is not finite
     ],
 )
-def test_is_linear_only_when_proven_affine(text: str, linear: bool) -> None:
-    assert compile_activation(text).is_linear is linear
+def test_is_linear_means_identity_and_affine_coefficients_are_reported(
+    text: str, identity: bool, affine: tuple[float, float] | None
+) -> None:
+    """The linearity analysis collapses layers as if ``is_linear`` activations were the
+    identity, so an affine expression like 2x + 1 must not claim it."""
+    activation = compile_activation(text)
+    assert activation.is_linear is identity
+    assert activation.extra.get("affine") == affine
 
 
 # --------------------------------------------------------------------------------------------

@@ -771,6 +771,34 @@ def _is_affine(node: Node) -> bool:
     return False
 
 
+def _is_identity(node: Node) -> bool:
+    """A structural proof that ``node`` is exactly x.
+
+    ``Activation.is_linear`` is read by the linearity analysis as "the identity": it collapses
+    linear layers by multiplying their weights, ignoring the activation. An affine expression
+    such as ``2 * x + 1`` must therefore not claim it; its coefficients go in
+    ``extra["affine"]`` instead.
+    """
+    if isinstance(node, Var):
+        return True
+    if isinstance(node, Neg):
+        return isinstance(node.operand, Neg) and _is_identity(node.operand.operand)
+    if isinstance(node, CatalogCall):
+        return CATALOG[node.canonical].is_linear and _is_identity(node.arg)
+    return False
+
+
+def _affine_coefficients(node: Node) -> tuple[float, float] | None:
+    """``(slope, intercept)`` of a provably affine expression, else None."""
+    if not _is_affine(node):
+        return None
+    with np.errstate(all="ignore"):
+        value, slope = _evaluate(node, np.zeros((1, 1)))
+    a = float(np.asarray(slope).flat[0])
+    b = float(np.asarray(value).flat[0])
+    return (a, b) if math.isfinite(a) and math.isfinite(b) else None
+
+
 # --------------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------------
@@ -797,6 +825,10 @@ def _compile(text: str) -> Activation:
     tree = _parse(text)
     normalized = _text(tree)[0]
     formula = _latex(tree)[0]
+    extra: dict[str, object] = {"expression": normalized}
+    affine = _affine_coefficients(tree)
+    if affine is not None:
+        extra["affine"] = affine
 
     def forward(z: Array) -> Array:
         x = _as_float(z)
@@ -819,10 +851,10 @@ def _compile(text: str) -> Activation:
         ),
         forward=forward,
         derivative=derivative,
-        is_linear=_is_affine(tree),
+        is_linear=_is_identity(tree),
         notes=(
             "At kinks, derivatives follow PyTorch: abs'(0) = 0, comparisons have derivative "
             "0, max/min split ties evenly, clip passes the derivative at its bounds.",
         ),
-        extra=types.MappingProxyType({"expression": normalized}),
+        extra=types.MappingProxyType(extra),
     )
