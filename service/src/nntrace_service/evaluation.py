@@ -49,11 +49,27 @@ def check_network_limits(spec: NetworkSpec, settings: Settings) -> None:
                 f"/network/layers/{index}/weights",
                 "max_units",
             )
+        _check_expression_length(index, layer.activation, settings)
         total += layer.weights.size + layer.bias.size
     if total > settings.max_parameters:
         raise limit_exceeded(
             "parameters", settings.max_parameters, total, "/network/layers", "max_parameters"
         )
+
+
+def _check_expression_length(index: int, activation: object, settings: Settings) -> None:
+    """A too-long expression is a limit like the others (naming the setting), checked
+    before the parser sees it."""
+    if isinstance(activation, dict) and isinstance(activation.get("expression"), str):
+        length = len(activation["expression"])
+        if length > settings.max_expression_length:
+            raise limit_exceeded(
+                f"characters in the expression of layer {index}",
+                settings.max_expression_length,
+                length,
+                f"/network/layers/{index}/activation/expression",
+                "max_expression_length",
+            )
 
 
 def build(spec: NetworkSpec, settings: Settings) -> core.Network:
@@ -132,6 +148,18 @@ def evaluate(body: EvaluateRequest, settings: Settings) -> dict[str, Any]:
     if batch > settings.max_batch:
         raise limit_exceeded("input rows", settings.max_batch, batch, "/inputs", "max_batch")
     samples = _traced_samples(body, batch, network, settings)
+    if body.gradients and body.output is not None and body.output >= network.output_size:
+        raise ApiError(
+            "validation-error",
+            f"output {body.output} does not exist: the network has {network.output_size} output(s)",
+            errors=[
+                {
+                    "pointer": "/output",
+                    "detail": f"must be below {network.output_size}",
+                    "code": "less_than",
+                }
+            ],
+        )
     try:
         result = core.forward(network, body.inputs, dtype=body.dtype)
         grads = core.gradients(result, output=body.output) if body.gradients else None
