@@ -65,9 +65,9 @@ def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: 
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if requests.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+            if requests.get(f"{base_url}/readyz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not become ready in {timeout} s:\n{log.read_text()}")

@@ -154,7 +154,7 @@ def decode_binary(value: dict[str, Any], limit: int) -> FloatArray:
             "extra_forbidden", "Unknown key(s) in binary array: {keys}", {"keys": ", ".join(sorted(unknown))}
         )
     dtype, shape, data = value.get("dtype"), value.get("shape"), value.get("data")
-    if dtype not in _ITEM_SIZE:
+    if not isinstance(dtype, str) or dtype not in _ITEM_SIZE:
         raise PydanticCustomError(
             "literal_error", "Binary array dtype must be 'float32' or 'float64'", {"path": ["dtype"]}
         )
