@@ -1,0 +1,73 @@
+# nntrace service image.
+#
+#   docker build -t nntrace .
+#   docker run -p 8000:8000 nntrace
+#
+# Two stages: the builder turns service/ and its dependencies into wheels; the runtime stage
+# installs only those wheels into a virtual environment, so no compiler, build backend, source
+# tree or pip cache reaches the final image. Needs BuildKit (Docker 23+ default) or buildah for
+# the RUN --mount lines.
+#
+# BASE_IMAGE must provide `python3` with the venv module (the official python images do;
+# Debian's python3 + python3-venv works too, which is how the container smoke test builds it).
+ARG BASE_IMAGE=python:3.11-slim
+
+FROM ${BASE_IMAGE} AS builder
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+# A private venv: its pip is current and free of Debian's externally-managed guard.
+RUN python3 -m venv /opt/build-venv
+COPY service/ /src/service/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    /opt/build-venv/bin/pip wheel --wheel-dir /wheels /src/service
+
+
+FROM ${BASE_IMAGE} AS runtime
+# The repository URL is an assumption until the project has a public home: pass --build-arg.
+ARG VERSION=0.1.0
+ARG SOURCE=https://github.com/nntrace/nntrace
+LABEL org.opencontainers.image.title="nntrace" \
+      org.opencontainers.image.description="Evaluate small neural networks over HTTP and see what every node computed." \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}"
+
+# Workers, threads and timeouts are read by gunicorn.conf.py; override any of them with -e.
+# Two workers by default: os.cpu_count() in a container sees the host's CPUs, not its quota.
+# XDG_RUNTIME_DIR is where gunicorn (25.1+) puts its control socket; the default, $HOME, is the
+# root-owned /app. With --read-only, mount a tmpfs there.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH="/opt/venv/bin:${PATH}" \
+    NNTRACE_BIND=0.0.0.0:8000 \
+    WEB_CONCURRENCY=2 \
+    NNTRACE_THREADS=1 \
+    NNTRACE_TIMEOUT=30 \
+    NNTRACE_GRACEFUL_TIMEOUT=10 \
+    NNTRACE_BLAS_THREADS=1 \
+    XDG_RUNTIME_DIR=/run/nntrace
+
+# The wheels are bind-mounted from the builder, never copied into a layer. pip and setuptools
+# (seeded by Python 3.11's venv) are removed afterwards: nothing installs at run time.
+RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
+    python3 -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links=/wheels nntrace-service \
+    && /opt/venv/bin/pip uninstall --yes --quiet setuptools pip \
+    && groupadd --gid 10001 nntrace \
+    && useradd --uid 10001 --gid nntrace --no-log-init --no-create-home --home-dir /app \
+        --shell /usr/sbin/nologin nntrace \
+    && install --directory --owner=nntrace --group=nntrace --mode=0700 /run/nntrace
+
+WORKDIR /app
+COPY service/gunicorn.conf.py /app/gunicorn.conf.py
+
+# Numeric so that orchestrators (runAsNonRoot) can check it without reading /etc/passwd.
+USER 10001:10001
+EXPOSE 8000
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; port = os.environ['NNTRACE_BIND'].rpartition(':')[2]; urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz', timeout=4)"]
+
+# Exec form: gunicorn is PID 1 and receives SIGTERM itself, then stops its workers gracefully.
+CMD ["gunicorn", "--config", "/app/gunicorn.conf.py"]
