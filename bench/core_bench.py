@@ -1,0 +1,468 @@
+"""The numpy forward pass against ONNX Runtime (CPU) and PyTorch (CPU) on the same float32 MLPs.
+
+Engines, all on the same weights, inputs and thread count:
+
+* ``nntrace``  - ``core.forward(network, x, dtype="float32")``, what the service runs;
+* ``bare``     - the same matmul + bias + catalog activation per layer, nothing else (what
+  "traces off costs nothing" is measured against);
+* ``lean``     - a prototype of a leaner forward pass: in-place, mask-free activations, one
+  cheap finite check per layer and the same values kept; it shows what a change would buy;
+* ``ort``      - ONNX Runtime, MatMul + Add + activation per layer (opset 17);
+* ``torch``    - ``torch.nn.Sequential`` of Linear + activation under ``inference_mode``.
+
+Run: ``python bench/core_bench.py [--smoke] [--out FILE]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from benchlib import (
+    BIG_NET,
+    SMALL_NET,
+    Report,
+    mlp_inputs,
+    mlp_weights,
+    parse_args,
+    print_targets,
+    resolve_activations,
+    time_call,
+    time_many,
+    write_report,
+)
+from threadpoolctl import threadpool_limits
+
+from nntrace_service.core import build_network, forward, trace_nodes
+from nntrace_service.core.network import Network
+
+Weights = list[tuple[np.ndarray, np.ndarray]]
+Engine = Callable[[np.ndarray], Any]
+BATCHES = (1, 64, 1024)
+THREADS = (1, 2)
+
+
+# ---- engines ---------------------------------------------------------------------------------
+
+
+def nntrace_network(weights: Weights, activations: Sequence[str]) -> Network:
+    """The core network for the weights (float64 master copy, float32 cached on first use)."""
+    activations = resolve_activations(activations)
+    layers = [
+        {"weights": w, "bias": b, "activation": act}
+        for (w, b), act in zip(weights, activations, strict=True)
+    ]
+    return build_network(weights[0][0].shape[1], layers)
+
+
+def bare_chain(network: Network) -> Engine:
+    """matmul + bias + the catalog's activation, with no checks or bookkeeping."""
+    prepared = [(*layer.transposed("float32"), layer.activation) for layer in network.layers]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        a = x
+        for weights_t, bias, activation in prepared:
+            z = a @ weights_t
+            z += bias
+            a = activation(z)
+        return a
+
+    return run
+
+
+def _lean_relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0.0, dtype=z.dtype)
+
+
+def _lean_sigmoid(z: np.ndarray) -> np.ndarray:
+    """Mask-free and as exact as the catalog's: with e = exp(-|z|) (never overflows),
+    sigmoid = 1/(1+e) for z >= 0 and e/(1+e) below, computed in float64 in place and rounded
+    once to the input's dtype."""
+    e = np.abs(z, dtype=np.float64)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    r = e + 1.0
+    np.reciprocal(r, out=r)
+    below = e
+    below *= r  # e / (1 + e)
+    return np.where(z >= 0, r, below).astype(z.dtype, copy=False)
+
+
+def _lean_softmax(z: np.ndarray) -> np.ndarray:
+    a = z - z.max(axis=-1, keepdims=True)
+    np.exp(a, out=a)
+    a /= a.sum(axis=-1, keepdims=True)
+    return a
+
+
+LEAN_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": _lean_relu,
+    "sigmoid": _lean_sigmoid,
+    "softmax": _lean_softmax,
+    "linear": np.copy,
+}
+
+
+def lean_forward(network: Network, activations: Sequence[str]) -> Engine:
+    """Prototype forward pass: keeps every layer's z and a and still refuses non-finite
+    values, but checks finiteness with one reduction (``sum`` is finite iff every term is,
+    barring an overflow of the sum itself, which then takes the exact slow path) and uses
+    mask-free activations. No ``np.errstate`` (nothing here can warn for finite input)."""
+    prepared = [
+        (*layer.transposed("float32"), LEAN_ACTIVATIONS[name])
+        for layer, name in zip(network.layers, activations, strict=True)
+    ]
+
+    def run(x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        if not math.isfinite(x.sum()):
+            raise ValueError("non-finite input")
+        values = []
+        a = x
+        for weights_t, bias, activation in prepared:
+            z = a @ weights_t
+            z += bias
+            if not math.isfinite(z.sum()) and not np.isfinite(z).all():
+                raise ValueError("non-finite z")
+            a = activation(z)
+            values.append((z, a))
+        return values
+
+    return run
+
+
+def numpy_floor(network: Network, activations: Sequence[str]) -> Engine:
+    """The least numpy can do: matmul + bias + in-place activation, nothing kept or checked."""
+    prepared = [
+        (*layer.transposed("float32"), LEAN_ACTIVATIONS[name])
+        for layer, name in zip(network.layers, activations, strict=True)
+    ]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        a = x
+        for weights_t, bias, activation in prepared:
+            z = a @ weights_t
+            z += bias
+            a = activation(z)
+        return a
+
+    return run
+
+
+def ort_session(weights: Weights, activations: Sequence[str], threads: int) -> Engine:
+    """An ONNX Runtime CPU session of MatMul + Add + activation per layer."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, initializers = [], []
+    current = "x"
+    for index, ((w, b), act) in enumerate(zip(weights, activations, strict=True)):
+        initializers += [
+            numpy_helper.from_array(np.ascontiguousarray(w.T), f"W{index}"),
+            numpy_helper.from_array(b, f"b{index}"),
+        ]
+        nodes += [
+            helper.make_node("MatMul", [current, f"W{index}"], [f"mm{index}"]),
+            helper.make_node("Add", [f"mm{index}", f"b{index}"], [f"z{index}"]),
+        ]
+        op = {"relu": "Relu", "sigmoid": "Sigmoid", "softmax": "Softmax", "linear": "Identity"}[act]
+        extra = {"axis": -1} if op == "Softmax" else {}
+        nodes.append(helper.make_node(op, [f"z{index}"], [f"a{index}"], **extra))
+        current = f"a{index}"
+    graph = helper.make_graph(
+        nodes,
+        "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", weights[0][0].shape[1]])],
+        [helper.make_tensor_value_info(current, TensorProto.FLOAT, ["N", weights[-1][0].shape[0]])],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    output = [current]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return session.run(output, {"x": x})[0]
+
+    return run
+
+
+def torch_model(weights: Weights, activations: Sequence[str]) -> Engine:
+    """``torch.nn.Sequential`` of Linear + activation, called under ``inference_mode``."""
+    import torch
+
+    modules: list[torch.nn.Module] = []
+    for (w, b), act in zip(weights, activations, strict=True):
+        linear = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(w))
+            linear.bias.copy_(torch.from_numpy(b))
+        modules.append(linear)
+        modules.append(
+            {
+                "relu": torch.nn.ReLU(),
+                "sigmoid": torch.nn.Sigmoid(),
+                "softmax": torch.nn.Softmax(dim=-1),
+                "linear": torch.nn.Identity(),
+            }[act]
+        )
+    model = torch.nn.Sequential(*modules).eval()
+
+    def run(x: np.ndarray) -> Any:
+        with torch.inference_mode():
+            return model(torch.from_numpy(x))
+
+    return run
+
+
+# ---- measurements ----------------------------------------------------------------------------
+
+
+def _to_numpy(result: Any) -> np.ndarray:
+    if hasattr(result, "outputs"):
+        return np.asarray(result.outputs)
+    if isinstance(result, list):
+        return result[-1][1]
+    if hasattr(result, "numpy"):
+        return result.numpy()
+    return np.asarray(result)
+
+
+def check_agreement(engines: dict[str, Engine], x: np.ndarray) -> float:
+    """Every engine's outputs agree with nntrace's (float32 tolerances); returns the max
+    absolute difference seen, raises if any disagrees."""
+    reference = _to_numpy(engines["nntrace"](x))
+    worst = 0.0
+    for name, engine in engines.items():
+        got = _to_numpy(engine(x))
+        if not np.allclose(got, reference, rtol=1e-4, atol=1e-5):
+            raise AssertionError(f"{name} disagrees with nntrace: max diff {np.abs(got - reference).max()}")
+        worst = max(worst, float(np.abs(got - reference).max()))
+    return worst
+
+
+def bench_config(
+    label: str,
+    sizes: Sequence[int],
+    activations: Sequence[str],
+    batch: int,
+    threads: int,
+    timing: dict[str, Any],
+    settle: float,
+) -> dict[str, Any]:
+    """Time every engine on one network, batch size and thread count."""
+    import torch
+
+    activations = resolve_activations(activations)
+    weights = mlp_weights(sizes)
+    network = nntrace_network(weights, activations)
+    x = mlp_inputs(sizes[0], batch)
+    torch.set_num_threads(threads)
+    engines: dict[str, Engine] = {
+        "nntrace": lambda xs: forward(network, xs, dtype="float32"),
+        "bare": bare_chain(network),
+        "lean": lean_forward(network, activations),
+        "floor": numpy_floor(network, activations),
+        "ort": ort_session(weights, activations, threads),
+        "torch": torch_model(weights, activations),
+    }
+    row: dict[str, Any] = {"net": label, "batch": batch, "threads": threads}
+    with threadpool_limits(limits=threads, user_api="blas"):
+        row["max_abs_diff"] = check_agreement(engines, x)
+        times = time_many(
+            {name: (lambda e=engine: e(x)) for name, engine in engines.items()},
+            **timing,
+            settle=settle if threads > 1 else 0.0,
+        )
+    for name, measured in times.items():
+        row[f"{name}_us"] = measured.median_us
+        row[f"{name}_best_us"] = measured.best_us
+    nn = times["nntrace"].median_us
+    row["nntrace/ort"] = nn / times["ort"].median_us
+    row["nntrace/torch"] = nn / times["torch"].median_us
+    row["nntrace/bare"] = nn / times["bare"].median_us
+    row["lean/ort"] = times["lean"].median_us / times["ort"].median_us
+    row["lean/torch"] = times["lean"].median_us / times["torch"].median_us
+    row["floor/ort"] = times["floor"].median_us / times["ort"].median_us
+    return row
+
+
+def bench_traces(timing: dict[str, Any], smoke: bool) -> list[dict[str, Any]]:
+    """Forward pass plus node traces of every node of every sample, with and without text."""
+    rows = []
+    configs = [("3-4-4-1", SMALL_NET, 64), ("784-512-256-10", BIG_NET, 1)]
+    for label, (sizes, activations), batch in configs:
+        network = nntrace_network(mlp_weights(sizes), activations)
+        x = mlp_inputs(sizes[0], batch)
+        big = sizes[0] > 100
+        budget = {"min_time": timing["min_time"], "repeats": 3 if big else timing["repeats"]}
+        if big and smoke:
+            budget = {"min_time": 0.0, "repeats": 1}
+        with threadpool_limits(limits=1, user_api="blas"):
+            off = time_call(lambda n=network, xs=x: forward(n, xs, dtype="float32"), **budget)
+            nodes = time_call(
+                lambda n=network, xs=x: list(trace_nodes(forward(n, xs, dtype="float32"))),
+                **budget,
+            )
+            text = (
+                None
+                if big
+                else time_call(
+                    lambda n=network, xs=x: [
+                        t.line() for t in trace_nodes(forward(n, xs, dtype="float32"))
+                    ],
+                    **budget,
+                )
+            )
+        terms = batch * sum(a * b for a, b in itertools.pairwise(sizes))
+        rows.append(
+            {
+                "net": label,
+                "batch": batch,
+                "terms": terms,
+                "forward_us": off.median_us,
+                "traces_us": nodes.median_us,
+                "traces_with_text_us": None if text is None else text.median_us,
+                "traces/forward": nodes.median_us / off.median_us,
+                "us_per_term": (nodes.median_us - off.median_us) / terms,
+            }
+        )
+    return rows
+
+
+# ---- per-call overheads (the diagnosis) --------------------------------------------------------
+
+
+def bench_overheads(timing: dict[str, Any]) -> list[dict[str, Any]]:
+    """What each piece of bookkeeping in ``forward`` costs per call on tiny arrays."""
+    from nntrace_service.core import bind
+    from nntrace_service.core.network import LayerValues, as_batch
+
+    z = mlp_inputs(4, 1) - 0.5
+    z_big = mlp_inputs(512, 64) - 0.5
+    network = nntrace_network(mlp_weights(SMALL_NET[0]), SMALL_NET[1])
+    x = mlp_inputs(3, 1)
+    sigmoid, relu = bind("sigmoid"), bind("relu")
+
+    def errstate() -> None:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            pass
+
+    pieces: dict[str, Callable[[], object]] = {
+        "np.errstate enter+exit": errstate,
+        "as_batch (asarray + isfinite)": lambda: as_batch(network, x, "float32"),
+        "isfinite(z).all() 1x4": lambda: np.isfinite(z).all(),
+        "math.isfinite(z.sum()) 1x4": lambda: math.isfinite(z.sum()),
+        "isfinite(z).all() 64x512": lambda: np.isfinite(z_big).all(),
+        "math.isfinite(z.sum()) 64x512": lambda: math.isfinite(z_big.sum()),
+        "LayerValues(...) (frozen dataclass)": lambda: LayerValues(z=z, a=z),
+        "catalog sigmoid 1x4 (masks)": lambda: sigmoid(z),
+        "mask-free float64 sigmoid 1x4": lambda: _lean_sigmoid(z),
+        "catalog relu 1x4 (where+astype)": lambda: relu(z),
+        "np.maximum relu 1x4": lambda: _lean_relu(z),
+        "catalog sigmoid 64x512 (masks)": lambda: sigmoid(z_big),
+        "mask-free float64 sigmoid 64x512": lambda: _lean_sigmoid(z_big),
+        "np.where(z > 0, z, 0) relu 64x512": lambda: np.where(z_big > 0, z_big, 0),
+        "catalog relu 64x512": lambda: relu(z_big),
+        "np.maximum relu 64x512": lambda: _lean_relu(z_big),
+        "matmul 1x3 @ 3x4 + bias": lambda: x @ network.layers[0].transposed("float32")[0]
+        + network.layers[0].transposed("float32")[1],
+    }
+    with threadpool_limits(limits=1, user_api="blas"):
+        return [
+            {"piece": name, "us": time_call(fn, **timing).median_us}
+            for name, fn in pieces.items()
+        ]
+
+
+# ---- report ----------------------------------------------------------------------------------
+
+
+def add_targets(report: Report, rows: list[dict[str, Any]]) -> None:
+    """The issue's core targets, at 1 thread (the service's setting) and at 2."""
+    for threads in THREADS:
+        mine = [r for r in rows if r["threads"] == threads]
+        large = [r for r in mine if r["batch"] >= 64]
+        single = [r for r in mine if r["batch"] == 1]
+        report.target(
+            f"core batch>=64 nntrace/ORT, worst case ({threads} thread)",
+            max(r["nntrace/ort"] for r in large),
+            1.1,
+            higher_is_better=False,
+        )
+        report.target(
+            f"core batch>=64 nntrace/torch, worst case ({threads} thread)",
+            max(r["nntrace/torch"] for r in large),
+            1.0,
+            higher_is_better=False,
+        )
+        report.target(
+            f"core batch 1 nntrace/ORT, worst case ({threads} thread)",
+            max(r["nntrace/ort"] for r in single),
+            1.5,
+            higher_is_better=False,
+        )
+    big = [r for r in rows if r["net"] == "784-512-256-10" and r["batch"] >= 64]
+    report.target(
+        "traces off: forward/bare chain, 784-512-256-10 batch>=64 (worst)",
+        max(r["nntrace/bare"] for r in big),
+        1.05,
+        higher_is_better=False,
+    )
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    header = f"{'net':>15} {'batch':>5} {'thr':>3} " + " ".join(
+        f"{name:>9}"
+        for name in ("nntrace", "bare", "lean", "floor", "ort", "torch", "nn/ort", "nn/torch")
+    )
+    print(header)
+    for r in rows:
+        print(
+            f"{r['net']:>15} {r['batch']:>5} {r['threads']:>3} "
+            f"{r['nntrace_us']:9.1f} {r['bare_us']:9.1f} {r['lean_us']:9.1f} {r['floor_us']:9.1f} "
+            f"{r['ort_us']:9.1f} {r['torch_us']:9.1f} {r['nntrace/ort']:9.2f} "
+            f"{r['nntrace/torch']:9.2f}"
+        )
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0])
+    timing = {"min_time": 0.005, "repeats": 3} if args.smoke else {"min_time": 0.2, "repeats": 7}
+    settle = 0.0 if args.smoke else 0.15
+    report = Report(name="core", smoke=args.smoke)
+    for threads in THREADS:  # all single-thread runs first: no idle thread pools around yet
+        for label, (sizes, activations) in (("3-4-4-1", SMALL_NET), ("784-512-256-10", BIG_NET)):
+            for batch in BATCHES:
+                report.rows.append(
+                    bench_config(label, sizes, activations, batch, threads, timing, settle)
+                )
+    print_rows(report.rows)
+    add_targets(report, report.rows)
+    traces = bench_traces(timing, args.smoke)
+    overheads = bench_overheads(timing)
+    report.extra = {"traces": traces, "overheads": overheads}
+    for row in traces:
+        print(f"traces {row['net']} batch {row['batch']}: {row}")
+    for row in overheads:
+        print(f"  {row['piece']:>40}: {row['us']:8.2f} us")
+    path = write_report(report, args.out)
+    print_targets(report)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""Service throughput: nntrace under gunicorn against a minimal Flask endpoint, same settings.
+
+Both apps are started as gunicorn subprocesses on 127.0.0.1 with ``service/gunicorn.conf.py``
+and the same environment (workers, threads, worker class, access log), checked to give the
+same outputs for the same body, and then loaded in turn by ``wrk`` (one client thread, a few
+connections, bounded duration) with a POST of a tiny network. Loopback only; every run stops
+by itself.
+
+Run: ``python bench/http_bench.py [--smoke] [--out FILE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from benchlib import (
+    RESULTS_DIR,
+    ROOT,
+    SMALL_NET,
+    Report,
+    benchmark_env,
+    mlp_inputs,
+    network_spec,
+    parse_args,
+    print_targets,
+    resolve_activations,
+    write_report,
+)
+
+GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
+BENCH_DIR = ROOT / "bench"
+SERVICE_APP = "nntrace_service.app:create_app()"
+BASELINE_APP = "baseline_app:create_app()"
+BATCH = 8
+WRK_THREADS = 1
+WRK_CONNECTIONS = 4
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env() -> dict[str, str]:
+    """The gunicorn settings both apps get (explicit, so the run records them)."""
+    env = benchmark_env()
+    env.update(
+        {
+            "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY", str(os.cpu_count() or 1)),
+            "NNTRACE_THREADS": env.get("NNTRACE_THREADS", "1"),
+            "NNTRACE_LOG_LEVEL": "warning",
+        }
+    )
+    return env
+
+
+@contextmanager
+def gunicorn(
+    app: str, name: str, *, env: dict[str, str] | None = None, timeout: float = 30.0
+) -> Iterator[tuple[str, int]]:
+    """Serve ``app`` with the service's gunicorn config (plus ``env``); yield
+    ``(base_url, arbiter_pid)``."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "--config", str(GUNICORN_CONF),
+        "--bind", f"127.0.0.1:{port}",
+        "--pythonpath", str(BENCH_DIR),
+        app,
+    ]  # fmt: skip
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    log = RESULTS_DIR / f"gunicorn-{name}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command, env={**server_env(), **(env or {})}, stdout=sink, stderr=subprocess.STDOUT
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base_url, process, timeout, log)
+        yield base_url, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    """Poll ``/readyz`` until it answers 200; fail with the server log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/readyz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not become ready in {timeout} s:\n{log.read_text()}")
+
+
+def request_body(trace: str) -> bytes:
+    """The POST body: the tiny 3-4-4-1 network and a batch of inputs."""
+    sizes, activations = SMALL_NET
+    body = {
+        "network": network_spec(sizes, resolve_activations(activations)),
+        "inputs": mlp_inputs(sizes[0], BATCH, dtype="float64"),
+        "trace": trace,
+        "gradients": False,
+        "dtype": "float64",
+    }
+    return json.dumps(body, default=lambda a: a.tolist()).encode()
+
+
+def post(url: str, body: bytes) -> dict[str, Any]:
+    """One POST with a JSON body; the decoded JSON answer (raises on HTTP errors)."""
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
+
+
+def wrk_script(body: bytes, path: Path) -> Path:
+    """A wrk Lua script that POSTs ``body`` as JSON."""
+    path.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = [==[{body.decode()}]==]\n"
+    )
+    return path
+
+
+def run_wrk(url: str, script: Path, duration: float) -> dict[str, Any]:
+    """Drive ``url`` with wrk for ``duration`` seconds; parsed requests/s, latency, errors."""
+    command = [
+        "wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{max(1, round(duration))}s",
+        "--timeout", "5s", "--latency", "-s", str(script), url,
+    ]  # fmt: skip
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=duration + 30, check=True
+    )
+    return parse_wrk(completed.stdout)
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * _UNITS[unit]
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    """Requests/s, p50/p90/p99 latency (ms), request count, non-2xx and socket errors."""
+    result: dict[str, Any] = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
+        "non_2xx": 0,
+        "socket_errors": 0,
+    }
+    for percent in ("50", "90", "99"):
+        found = re.search(rf"^\s+{percent}%\s+(\S+)", output, re.MULTILINE)
+        result[f"p{percent}_ms"] = _ms(found.group(1)) if found else None
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non_2xx:
+        result["non_2xx"] = int(non_2xx.group(1))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if errors:
+        result["socket_errors"] = sum(int(n) for n in errors.groups())
+    return result
+
+
+def check_same_outputs(service_url: str, baseline_url: str, body: bytes) -> float:
+    """Both apps answer the body with the same outputs; the max absolute difference."""
+    mine = np.asarray(post(f"{service_url}/v1/evaluate", body)["outputs"])
+    theirs = np.asarray(post(f"{baseline_url}/v1/evaluate", body)["outputs"])
+    if mine.shape != theirs.shape or not np.allclose(mine, theirs, rtol=1e-9, atol=1e-12):
+        raise AssertionError(f"outputs differ:\n{mine}\n{theirs}")
+    return float(np.abs(mine - theirs).max())
+
+
+def load(url: str, body: bytes, name: str, duration: float) -> dict[str, Any]:
+    """One bounded wrk run against ``url`` with ``body``."""
+    script = wrk_script(body, RESULTS_DIR / f"wrk-{name}.lua")
+    return run_wrk(url, script, duration)
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0])
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    duration, rounds = (2.0, 1) if args.smoke else (5.0, 2)
+    traces = ("none",) if args.smoke else ("none", "layers", "nodes")
+    report = Report(name="http", smoke=args.smoke)
+    bodies = {trace: request_body(trace) for trace in traces}
+    runs: dict[str, list[dict[str, Any]]] = {}
+    with gunicorn(BASELINE_APP, "baseline") as (baseline, _), gunicorn(
+        SERVICE_APP, "service"
+    ) as (service, _):
+        report.extra["max_abs_diff"] = check_same_outputs(service, baseline, bodies["none"])
+        for round_index in range(rounds):
+            # Alternate the two servers so drift (thermal, other load) hits both alike.
+            runs.setdefault("baseline", []).append(
+                load(f"{baseline}/v1/evaluate", bodies["none"], "baseline", duration)
+            )
+            for trace in traces:
+                runs.setdefault(f"nntrace trace={trace}", []).append(
+                    load(f"{service}/v1/evaluate", bodies[trace], f"service-{trace}", duration)
+                )
+            print(f"round {round_index + 1}/{rounds} done")
+    summarize(report, runs)
+    report.extra["settings"] = {
+        "workers": server_env()["WEB_CONCURRENCY"],
+        "threads": server_env()["NNTRACE_THREADS"],
+        "worker_class": "sync (gunicorn.conf.py default)",
+        "wrk": f"-t{WRK_THREADS} -c{WRK_CONNECTIONS}, {duration:g} s x {rounds} rounds",
+        "body_bytes": len(bodies["none"]),
+        "batch": BATCH,
+    }
+    path = write_report(report, args.out)
+    print_targets(report)
+    print(f"wrote {path}")
+    return 0
+
+
+def summarize(report: Report, runs: dict[str, list[dict[str, Any]]]) -> None:
+    """Rows per server (requests/s summed over rounds, worst latency), and the targets."""
+    for name, results in runs.items():
+        requests = sum(r["requests"] for r in results)
+        row = {
+            "server": name,
+            "rps": sum(r["rps"] for r in results) / len(results),
+            "requests": requests,
+            "p50_ms": float(np.median([r["p50_ms"] for r in results])),
+            "p99_ms": max(r["p99_ms"] for r in results),
+            "non_2xx": sum(r["non_2xx"] for r in results),
+            "socket_errors": sum(r["socket_errors"] for r in results),
+        }
+        report.rows.append(row)
+        print(
+            f"{name:>22}: {row['rps']:8.0f} req/s  p50 {row['p50_ms']:.2f} ms  "
+            f"p99 {row['p99_ms']:.2f} ms  non-2xx {row['non_2xx']}  errors {row['socket_errors']}"
+        )
+    baseline = next(r for r in report.rows if r["server"] == "baseline")
+    for row in report.rows:
+        row["rps/baseline"] = row["rps"] / baseline["rps"]
+    none = next(r for r in report.rows if r["server"] == "nntrace trace=none")
+    report.target(
+        "http nntrace/baseline requests/s (trace none)", none["rps/baseline"], 0.8,
+        higher_is_better=True,
+    )  # fmt: skip
+    errors = sum(r["non_2xx"] + r["socket_errors"] for r in report.rows)
+    report.target("http non-2xx + socket errors (all runs)", errors, 0, higher_is_better=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
