@@ -1,0 +1,110 @@
+"""nntrace: evaluate small neural networks on an nntrace service and see every calculation.
+
+>>> import nntrace                                              # doctest: +SKIP
+>>> net = nntrace.Network.load("network.json")                  # doctest: +SKIP
+>>> with nntrace.Client() as client:                            # doctest: +SKIP
+...     result = client.evaluate(net, [[1.0, 2.0, 3.0]], trace="nodes")
+>>> for node in result.nodes:                                   # doctest: +SKIP
+...     print(node)
+hidden[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.80×3.00 + 0.10) = sigmoid(2.40) = 0.9168
+...
+
+Only ``requests`` and ``numpy`` are required; pandas (``to_dataframe``), matplotlib
+(``plot``) and tqdm (progress bars) are optional extras.
+"""
+
+from nntrace._client import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Client
+from nntrace._exceptions import (
+    PROBLEM_TYPES,
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    BadRequestError,
+    InternalServerError,
+    InvalidExpressionError,
+    InvalidParameterError,
+    LimitExceededError,
+    MethodNotAllowedError,
+    NNTraceError,
+    NonFiniteResultError,
+    NotFoundError,
+    PayloadTooLargeError,
+    Problem,
+    ProblemItem,
+    RequestValidationError,
+    ServiceNotReadyError,
+    ShapeMismatchError,
+    UnknownActivationError,
+    UnprocessableEntityError,
+    UnsupportedMediaTypeError,
+)
+from nntrace._network import LayerSpec, Network
+from nntrace._results import (
+    ActivationInfo,
+    ActivationValues,
+    Comparison,
+    Curve,
+    Evaluation,
+    Gradients,
+    Health,
+    Layer,
+    LayerSummary,
+    Linearity,
+    NetworkSummary,
+    NodeTrace,
+    ParameterInfo,
+    Term,
+    Validation,
+)
+from nntrace._version import __version__
+from nntrace.plotting import plot_activations
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "PROBLEM_TYPES",
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ActivationInfo",
+    "ActivationValues",
+    "BadRequestError",
+    "Client",
+    "Comparison",
+    "Curve",
+    "Evaluation",
+    "Gradients",
+    "Health",
+    "InternalServerError",
+    "InvalidExpressionError",
+    "InvalidParameterError",
+    "Layer",
+    "LayerSpec",
+    "LayerSummary",
+    "LimitExceededError",
+    "Linearity",
+    "MethodNotAllowedError",
+    "NNTraceError",
+    "Network",
+    "NetworkSummary",
+    "NodeTrace",
+    "NonFiniteResultError",
+    "NotFoundError",
+    "ParameterInfo",
+    "PayloadTooLargeError",
+    "Problem",
+    "ProblemItem",
+    "RequestValidationError",
+    "ServiceNotReadyError",
+    "ShapeMismatchError",
+    "Term",
+    "UnknownActivationError",
+    "UnprocessableEntityError",
+    "UnsupportedMediaTypeError",
+    "Validation",
+    "__version__",
+    "plot_activations",
+]

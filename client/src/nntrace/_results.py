@@ -1,0 +1,775 @@
+"""Typed results: what the service answers, as dataclasses with numpy arrays.
+
+Each class parses its response document (``from_dict``) and can write it back unchanged
+(``to_dict``), keeping any field a newer service adds. Results print as readable text tables
+and render as HTML tables in notebooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nntrace import _render
+from nntrace._arrays import FloatArray
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+
+def _rows(value: Any) -> FloatArray:
+    """A response matrix (samples × values) as a float64 array."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError(f"expected a list of rows, got an array of {array.ndim} dimension(s)")
+    return array
+
+
+def _optional_rows(value: Any) -> FloatArray | None:
+    return None if value is None else _rows(value)
+
+
+def _extra(data: Mapping[str, Any], known: Sequence[str]) -> dict[str, Any]:
+    """Fields this client does not know yet; kept so ``to_dict`` round-trips."""
+    return {k: v for k, v in data.items() if k not in known}
+
+
+def _require_pandas() -> Any:
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(
+            "to_dataframe() needs pandas: pip install 'nntrace-client[pandas]'"
+        ) from None
+    return pandas
+
+
+def _require_figure() -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plotting needs matplotlib: pip install 'nntrace-client[plot]'") from None
+    return Figure
+
+
+# ---- health ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Health:
+    """The answer of ``/healthz`` or ``/readyz``."""
+
+    status: str
+    version: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Health:
+        return cls(status=str(data["status"]), version=str(data["version"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "version": self.version}
+
+
+# ---- activations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    """One parameter of an activation, with its default and bounds."""
+
+    name: str
+    description: str
+    type: str
+    default: float | bool | None
+    required: bool
+    nullable: bool
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ParameterInfo:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ActivationInfo:
+    """A catalog entry: formula and derivative (LaTeX), parameters, range and notes."""
+
+    name: str
+    aliases: list[str]
+    kind: str
+    """``axis`` for the softmax family (works across a layer's nodes), else ``elementwise``."""
+    parameters: list[ParameterInfo]
+    formula: str
+    derivative_formula: str
+    output_range: tuple[float | None, float | None]
+    description: str
+    notes: list[str]
+    halves_units: bool
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    _KNOWN = (
+        "name", "aliases", "kind", "parameters", "formula", "derivative_formula",
+        "output_range", "description", "notes", "halves_units",
+    )  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActivationInfo:
+        low, high = data["output_range"]
+        return cls(
+            name=str(data["name"]),
+            aliases=list(data["aliases"]),
+            kind=str(data["kind"]),
+            parameters=[ParameterInfo.from_dict(p) for p in data["parameters"]],
+            formula=str(data["formula"]),
+            derivative_formula=str(data["derivative_formula"]),
+            output_range=(low, high),
+            description=str(data["description"]),
+            notes=list(data["notes"]),
+            halves_units=bool(data["halves_units"]),
+            extra=_extra(data, cls._KNOWN),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "kind": self.kind,
+            "parameters": [p.to_dict() for p in self.parameters],
+            "formula": self.formula,
+            "derivative_formula": self.derivative_formula,
+            "output_range": list(self.output_range),
+            "description": self.description,
+            "notes": list(self.notes),
+            "halves_units": self.halves_units,
+            **self.extra,
+        }
+
+    @property
+    def range_text(self) -> str:
+        """The output range as ``(-1, 1)``, ``[0, ∞)`` style text."""
+        low, high = self.output_range
+        return f"({'-∞' if low is None else f'{low:g}'}, {'∞' if high is None else f'{high:g}'})"
+
+    def _repr_html_(self) -> str:
+        params = [(p.name, p.default, p.description) for p in self.parameters]
+        return (
+            f"<h4>{self.name}</h4><p>{self.description}</p>"
+            f"<p>$${self.formula}$$</p><p>derivative: $${self.derivative_formula}$$</p>"
+            f"<p>output range {self.range_text}</p>"
+            + (_render.html_table(["parameter", "default", "meaning"], params) if params else "")
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class ActivationValues:
+    """An activation's values ``y`` and derivatives ``dy`` at the points ``x``."""
+
+    name: str
+    params: dict[str, float | bool | None]
+    """Every parameter, defaults filled in."""
+    dtype: str
+    x: FloatArray
+    y: FloatArray
+    dy: FloatArray
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActivationValues:
+        return cls(
+            name=str(data["name"]),
+            params=dict(data["params"]),
+            dtype=str(data["dtype"]),
+            x=np.asarray(data["x"], dtype=np.float64),
+            y=np.asarray(data["y"], dtype=np.float64),
+            dy=np.asarray(data["dy"], dtype=np.float64),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "params": dict(self.params),
+            "dtype": self.dtype,
+            "x": self.x.tolist(),
+            "y": self.y.tolist(),
+            "dy": self.dy.tolist(),
+        }
+
+    def __str__(self) -> str:
+        rows = list(zip(self.x.tolist(), self.y.tolist(), self.dy.tolist(), strict=True))
+        return _render.text_table(["x", "y", "dy/dx"], rows)
+
+    def _repr_html_(self) -> str:
+        rows = list(zip(self.x.tolist(), self.y.tolist(), self.dy.tolist(), strict=True))
+        return _render.html_table(["x", "y", "dy/dx"], rows, caption=self.name)
+
+
+Curve = ActivationValues
+"""What :meth:`Client.curve` returns: the same fields, at evenly spaced points."""
+
+
+# ---- validation --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """One layer of a validated network."""
+
+    name: str
+    units: int
+    fan_in: int
+    output_size: int
+    activation: str
+    parameter_count: int
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerSummary:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, eq=False)
+class Linearity:
+    """Whether the network is linear; if so, the single layer it collapses to."""
+
+    is_linear: bool
+    nonlinear_layers: list[int]
+    explanation: str
+    equivalent_weights: FloatArray | None = None
+    equivalent_bias: FloatArray | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Linearity:
+        equivalent = data.get("equivalent_layer")
+        return cls(
+            is_linear=bool(data["is_linear"]),
+            nonlinear_layers=list(data["nonlinear_layers"]),
+            explanation=str(data["explanation"]),
+            equivalent_weights=None if equivalent is None else _rows(equivalent["weights"]),
+            equivalent_bias=None
+            if equivalent is None
+            else np.asarray(equivalent["bias"], dtype=np.float64),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        equivalent = None
+        if self.equivalent_weights is not None and self.equivalent_bias is not None:
+            equivalent = {
+                "weights": self.equivalent_weights.tolist(),
+                "bias": self.equivalent_bias.tolist(),
+            }
+        return {
+            "is_linear": self.is_linear,
+            "nonlinear_layers": list(self.nonlinear_layers),
+            "explanation": self.explanation,
+            "equivalent_layer": equivalent,
+        }
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """Sizes and linearity of a network."""
+
+    input_size: int
+    output_size: int
+    parameter_count: int
+    layers: list[LayerSummary]
+    linearity: Linearity
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NetworkSummary:
+        return cls(
+            input_size=int(data["input_size"]),
+            output_size=int(data["output_size"]),
+            parameter_count=int(data["parameter_count"]),
+            layers=[LayerSummary.from_dict(layer) for layer in data["layers"]],
+            linearity=Linearity.from_dict(data["linearity"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input_size": self.input_size,
+            "output_size": self.output_size,
+            "parameter_count": self.parameter_count,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "linearity": self.linearity.to_dict(),
+        }
+
+    def _table(self) -> tuple[list[str], list[list[Any]]]:
+        headers = ["layer", "name", "nodes", "inputs", "outputs", "activation", "parameters"]
+        rows: list[list[Any]] = [
+            [i, s.name, s.units, s.fan_in, s.output_size, s.activation, s.parameter_count]
+            for i, s in enumerate(self.layers)
+        ]
+        return headers, rows
+
+    def __str__(self) -> str:
+        headers, rows = self._table()
+        return (
+            f"{self.input_size} inputs → {self.output_size} outputs, "
+            f"{self.parameter_count} parameters\n{_render.text_table(headers, rows)}\n"
+            f"{self.linearity.explanation}"
+        )
+
+    def _repr_html_(self) -> str:
+        headers, rows = self._table()
+        caption = (
+            f"{self.input_size} inputs → {self.output_size} outputs, "
+            f"{self.parameter_count} parameters"
+        )
+        return _render.html_table(headers, rows, caption) + f"<p>{self.linearity.explanation}</p>"
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A network that passed validation: as the service understood it (names filled in,
+    activations in canonical form) and its summary."""
+
+    network: dict[str, Any]
+    """The normalized network document; ``nntrace.Network.from_dict`` turns it into a builder."""
+    summary: NetworkSummary
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Validation:
+        network = data["network"]
+        if not isinstance(network, dict) or "layers" not in network:
+            raise ValueError("'network' is not a network document")
+        return cls(network=network, summary=NetworkSummary.from_dict(data["summary"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"network": self.network, "summary": self.summary.to_dict()}
+
+    def __str__(self) -> str:
+        return str(self.summary)
+
+    def _repr_html_(self) -> str:
+        return self.summary._repr_html_()
+
+
+# ---- evaluation --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One product ``weight × input`` of a node's weighted sum."""
+
+    weight: float
+    input: float
+    product: float
+
+
+@dataclass(frozen=True)
+class NodeTrace:
+    """One node's calculation for one sample; ``str()`` is the calculation line, e.g.
+    ``h1[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.10) = sigmoid(0.00) = 0.5000``."""
+
+    sample: int
+    layer: int
+    layer_name: str
+    node: int
+    label: str
+    terms: list[Term]
+    bias: float
+    z: float
+    activation: str
+    a: float | None
+    """``None`` for the second half of a GLU layer, whose nodes only gate the first half."""
+    calculation: str
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    _KNOWN = (
+        "sample", "layer", "layer_name", "node", "label", "terms", "bias", "z",
+        "activation", "a", "calculation",
+    )  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NodeTrace:
+        return cls(
+            sample=int(data["sample"]),
+            layer=int(data["layer"]),
+            layer_name=str(data["layer_name"]),
+            node=int(data["node"]),
+            label=str(data["label"]),
+            terms=[
+                Term(float(t["weight"]), float(t["input"]), float(t["product"]))
+                for t in data["terms"]
+            ],
+            bias=float(data["bias"]),
+            z=float(data["z"]),
+            activation=str(data["activation"]),
+            a=None if data["a"] is None else float(data["a"]),
+            calculation=str(data["calculation"]),
+            extra=_extra(data, cls._KNOWN),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sample": self.sample,
+            "layer": self.layer,
+            "layer_name": self.layer_name,
+            "node": self.node,
+            "label": self.label,
+            "terms": [
+                {"weight": t.weight, "input": t.input, "product": t.product} for t in self.terms
+            ],
+            "bias": self.bias,
+            "z": self.z,
+            "activation": self.activation,
+            "a": self.a,
+            "calculation": self.calculation,
+            **self.extra,
+        }
+
+    def __str__(self) -> str:
+        return self.calculation
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One layer's values for every sample (rows = samples, columns = nodes)."""
+
+    index: int
+    name: str
+    activation: str
+    units: int
+    preactivations: FloatArray
+    """z = weights · input + bias."""
+    activations: FloatArray
+    """a = activation(z)."""
+    derivatives: FloatArray | None = None
+    """da/dz (only with ``gradients=True``)."""
+    gradients: FloatArray | None = None
+    """d(target)/dz, back-propagated (only with ``gradients=True``)."""
+    mean_abs_gradient: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    _KNOWN = (
+        "index", "name", "activation", "units", "preactivations", "activations",
+        "derivatives", "gradients", "mean_abs_gradient",
+    )  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Layer:
+        mean = data.get("mean_abs_gradient")
+        return cls(
+            index=int(data["index"]),
+            name=str(data["name"]),
+            activation=str(data["activation"]),
+            units=int(data["units"]),
+            preactivations=_rows(data["preactivations"]),
+            activations=_rows(data["activations"]),
+            derivatives=_optional_rows(data.get("derivatives")),
+            gradients=_optional_rows(data.get("gradients")),
+            mean_abs_gradient=None if mean is None else float(mean),
+            extra=_extra(data, cls._KNOWN),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "index": self.index,
+            "name": self.name,
+            "activation": self.activation,
+            "units": self.units,
+            "preactivations": self.preactivations.tolist(),
+            "activations": self.activations.tolist(),
+        }
+        if self.derivatives is not None:
+            data["derivatives"] = self.derivatives.tolist()
+        if self.gradients is not None:
+            data["gradients"] = self.gradients.tolist()
+        if self.mean_abs_gradient is not None:
+            data["mean_abs_gradient"] = self.mean_abs_gradient
+        data.update(self.extra)
+        return data
+
+    @property
+    def title(self) -> str:
+        """``layer 0 'hidden': sigmoid, 4 nodes``."""
+        return f"layer {self.index} {self.name!r}: {self.activation}, {self.units} nodes"
+
+    def table(self) -> tuple[list[str], list[list[Any]]]:
+        """Headers and rows: one row per sample and quantity (z, a, da/dz, gradient),
+        one column per node."""
+        width = max(self.preactivations.shape[1], self.activations.shape[1])
+        headers = ["sample", "value", *(f"{self.name}[{j}]" for j in range(width))]
+        quantities = [("z", self.preactivations), ("a", self.activations)]
+        if self.derivatives is not None:
+            quantities.append(("da/dz", self.derivatives))
+        if self.gradients is not None:
+            quantities.append(("gradient", self.gradients))
+        rows: list[list[Any]] = []
+        for sample in range(self.preactivations.shape[0]):
+            for label, values in quantities:
+                cells: list[Any] = values[sample].tolist()
+                rows.append([sample, label, *cells, *[None] * (width - len(cells))])
+        return headers, rows
+
+
+@dataclass(frozen=True, eq=False)
+class Gradients:
+    """What was differentiated, the gradient with respect to each input, and the mean
+    absolute gradient of each layer (small values in early layers: vanishing gradients)."""
+
+    target: str
+    inputs: FloatArray
+    mean_abs_gradient_by_layer: list[float]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Gradients:
+        return cls(
+            target=str(data["target"]),
+            inputs=_rows(data["inputs"]),
+            mean_abs_gradient_by_layer=[float(v) for v in data["mean_abs_gradient_by_layer"]],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "inputs": self.inputs.tolist(),
+            "mean_abs_gradient_by_layer": list(self.mean_abs_gradient_by_layer),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """The result of :meth:`Client.evaluate`: outputs and, as requested, every layer's values,
+    each node's calculation and the gradients.
+
+    ``print(evaluation)`` shows the layer tables and calculation lines; in a notebook the
+    same appears as HTML tables.
+    """
+
+    dtype: str
+    outputs: FloatArray
+    """samples × output nodes."""
+    layers: list[Layer]
+    """Empty with ``trace="none"`` (unless gradients were requested)."""
+    nodes: list[NodeTrace] | None = None
+    """Node traces (``trace="nodes"``), ordered by sample, layer, node."""
+    gradients: Gradients | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    _KNOWN = ("dtype", "outputs", "layers", "nodes", "gradients")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evaluation:
+        nodes = data.get("nodes")
+        gradients = data.get("gradients")
+        return cls(
+            dtype=str(data["dtype"]),
+            outputs=_rows(data["outputs"]),
+            layers=[Layer.from_dict(layer) for layer in data["layers"]],
+            nodes=None if nodes is None else [NodeTrace.from_dict(n) for n in nodes],
+            gradients=None if gradients is None else Gradients.from_dict(gradients),
+            extra=_extra(data, cls._KNOWN),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response document this result was parsed from."""
+        data: dict[str, Any] = {
+            "dtype": self.dtype,
+            "outputs": self.outputs.tolist(),
+            "layers": [layer.to_dict() for layer in self.layers],
+        }
+        if self.nodes is not None:
+            data["nodes"] = [node.to_dict() for node in self.nodes]
+        if self.gradients is not None:
+            data["gradients"] = self.gradients.to_dict()
+        data.update(self.extra)
+        return data
+
+    # ---- convenience ---------------------------------------------------------------------------
+
+    @property
+    def calculations(self) -> list[str]:
+        """Every traced node's calculation line (empty unless ``trace="nodes"``)."""
+        return [node.calculation for node in self.nodes or ()]
+
+    def layer(self, key: int | str) -> Layer:
+        """A layer by index or name."""
+        for layer in self.layers:
+            if layer.index == key or layer.name == key:
+                return layer
+        raise KeyError(f"no layer {key!r}; layers: {[layer.name for layer in self.layers]}")
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    def __repr__(self) -> str:
+        return (
+            f"Evaluation(samples={self.outputs.shape[0]}, outputs={self.outputs.shape[1]}, "
+            f"layers={len(self.layers)}, nodes={len(self.nodes or ())}, dtype={self.dtype!r})"
+        )
+
+    def _outputs_table(self) -> tuple[list[str], list[list[Any]]]:
+        headers = ["sample", *(f"output[{j}]" for j in range(self.outputs.shape[1]))]
+        return headers, [[i, *row] for i, row in enumerate(self.outputs.tolist())]
+
+    def __str__(self) -> str:
+        parts = []
+        for layer in self.layers:
+            parts.append(f"{layer.title}\n{_render.text_table(*layer.table())}")
+        parts.append(f"outputs\n{_render.text_table(*self._outputs_table())}")
+        if self.nodes:
+            lines = self.calculations
+            shown = lines[: _render.MAX_ROWS * 4]
+            more = len(lines) - len(shown)
+            parts.append("calculations\n" + "\n".join(shown) + (f"\n… {more} more" if more else ""))
+        return "\n\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        parts = [_render.html_table(*layer.table(), caption=layer.title) for layer in self.layers]
+        parts.append(_render.html_table(*self._outputs_table(), caption="outputs"))
+        if self.nodes:
+            parts.append(_render.html_lines(self.calculations))
+        return "<div>" + "".join(parts) + "</div>"
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per (layer, sample, node): ``z``, ``a`` and, with gradients, ``derivative``
+        and ``gradient``. Needs pandas (``pip install 'nntrace-client[pandas]'``)."""
+        pandas = _require_pandas()
+        records = []
+        for layer in self.layers:
+            for sample in range(layer.preactivations.shape[0]):
+                for node in range(layer.preactivations.shape[1]):
+                    record: dict[str, Any] = {
+                        "layer": layer.index,
+                        "layer_name": layer.name,
+                        "activation": layer.activation,
+                        "sample": sample,
+                        "node": node,
+                        "z": float(layer.preactivations[sample, node]),
+                        "a": _cell(layer.activations, sample, node),
+                    }
+                    if layer.derivatives is not None and layer.gradients is not None:
+                        record["derivative"] = float(layer.derivatives[sample, node])
+                        record["gradient"] = float(layer.gradients[sample, node])
+                    records.append(record)
+        frame: pd.DataFrame = pandas.DataFrame.from_records(records)
+        return frame
+
+    def plot(self, sample: int = 0) -> Figure:
+        """A matplotlib figure with one panel per layer: each node's z and a for ``sample``.
+        Needs matplotlib (``pip install 'nntrace-client[plot]'``)."""
+        figure_class = _require_figure()
+        if not self.layers:
+            raise ValueError("no layer values to plot: evaluate with trace='layers' or 'nodes'")
+        figure: Figure = figure_class(figsize=(3.2 * len(self.layers), 3.2), layout="constrained")
+        axes = figure.subplots(1, len(self.layers), squeeze=False)[0]
+        for ax, layer in zip(axes, self.layers, strict=True):
+            z = layer.preactivations[sample]
+            a = layer.activations[sample]
+            ax.bar(np.arange(z.size) - 0.2, z, width=0.4, label="z")
+            ax.bar(np.arange(a.size) + 0.2, a, width=0.4, label="a")
+            ax.axhline(0, color="black", linewidth=0.5)
+            ax.set_title(f"{layer.name} ({layer.activation})")
+            ax.set_xlabel("node")
+            ax.set_xticks(np.arange(z.size))
+        axes[0].legend()
+        figure.suptitle(f"sample {sample}")
+        return figure
+
+
+def _cell(values: FloatArray, sample: int, node: int) -> float | None:
+    """A value, or ``None`` where a GLU layer has fewer activations than nodes."""
+    return float(values[sample, node]) if node < values.shape[1] else None
+
+
+# ---- comparisons -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """The same network and inputs evaluated with different activations, side by side.
+
+    ``comparison["tanh"]`` is that variant's :class:`Evaluation`.
+    """
+
+    evaluations: dict[str, Evaluation]
+    """Activation label → result, in the order asked for."""
+
+    def __getitem__(self, activation: str) -> Evaluation:
+        return self.evaluations[activation]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.evaluations)
+
+    def __len__(self) -> int:
+        return len(self.evaluations)
+
+    @property
+    def outputs(self) -> dict[str, FloatArray]:
+        """Activation label → outputs."""
+        return {label: result.outputs for label, result in self.evaluations.items()}
+
+    def tables(self) -> list[tuple[str, list[str], list[list[Any]]]]:
+        """One table per layer (rows: sample and node; columns: z and a per variant), then
+        the outputs."""
+        results = list(self.evaluations.items())
+        first = results[0][1]
+        tables = []
+        for index, layer in enumerate(first.layers):
+            headers = ["sample", "node"]
+            for label, _ in results:
+                headers += [f"z ({label})", f"a ({label})"]
+            rows: list[list[Any]] = []
+            for sample in range(layer.preactivations.shape[0]):
+                for node in range(layer.preactivations.shape[1]):
+                    row: list[Any] = [sample, f"{layer.name}[{node}]"]
+                    for _, result in results:
+                        other = result.layers[index]
+                        row += [
+                            float(other.preactivations[sample, node]),
+                            _cell(other.activations, sample, node),
+                        ]
+                    rows.append(row)
+            tables.append((f"layer {index} {layer.name!r}", headers, rows))
+        headers = ["sample", "output"] + [label for label, _ in results]
+        rows = [
+            [sample, j, *(float(r.outputs[sample, j]) for _, r in results)]
+            for sample in range(first.outputs.shape[0])
+            for j in range(first.outputs.shape[1])
+        ]
+        tables.append(("outputs", headers, rows))
+        return tables
+
+    def __str__(self) -> str:
+        return "\n\n".join(
+            f"{title}\n{_render.text_table(headers, rows)}"
+            for title, headers, rows in self.tables()
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            "<div>"
+            + "".join(
+                _render.html_table(headers, rows, caption=title)
+                for title, headers, rows in self.tables()
+            )
+            + "</div>"
+        )
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Every variant's :meth:`Evaluation.to_dataframe`, with a ``variant`` column first."""
+        pandas = _require_pandas()
+        frames = [
+            result.to_dataframe().assign(variant=label)
+            for label, result in self.evaluations.items()
+        ]
+        combined = pandas.concat(frames, ignore_index=True)
+        ordered: pd.DataFrame = combined[
+            ["variant", *[c for c in combined.columns if c != "variant"]]
+        ]
+        return ordered
+
+    def __repr__(self) -> str:
+        return f"Comparison({', '.join(self.evaluations)})"

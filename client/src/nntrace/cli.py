@@ -1,0 +1,290 @@
+"""The ``nntrace`` command line.
+
+::
+
+    nntrace health
+    nntrace activations [NAME]
+    nntrace evaluate NET.json --inputs INPUTS.json [--trace nodes] [--gradients] [--json]
+    nntrace plot NAME... --out FILE.png
+
+Every command takes ``--url`` (default: ``$NNTRACE_URL``, then http://127.0.0.1:8000) and
+``--timeout``. Results go to stdout; stderr stays empty unless something fails.
+
+Exit codes (for shell scripts):
+
+====  ==============================================================================
+0     success
+1     the service reported a problem (printed: title, status, detail, each pointer)
+2     usage error: bad arguments, unreadable or invalid input file, missing extra
+3     the service cannot be reached or did not answer in time
+====  ==============================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nntrace import _render
+from nntrace._client import Client
+from nntrace._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+)
+from nntrace._network import Network
+from nntrace._version import __version__
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its input files (exit code 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (the console script exits with it)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        timeout = (min(3.05, args.timeout), args.timeout)
+        with Client(args.url, timeout=timeout, max_retries=args.retries) as client:
+            command: Callable[[Client, argparse.Namespace], None] = args.command
+            command(client, args)
+    except UsageError as error:
+        print(f"nntrace: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as error:  # e.g. a malformed --url
+        print(f"nntrace: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except APIStatusError as error:
+        print(_describe_problem(error), file=sys.stderr)
+        return EXIT_PROBLEM
+    except APIResponseValidationError as error:
+        print(f"nntrace: unexpected answer from the service: {error}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except APIConnectionError as error:
+        print(f"nntrace: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--url", help="service base URL (default: $NNTRACE_URL or http://127.0.0.1:8000)"
+    )
+    common.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for an answer (default 30)"
+    )
+    common.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="retries on connection errors and 502-504 (default 2)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="nntrace",
+        description="Evaluate neural networks on an nntrace service and show every calculation.",
+        epilog="exit codes: 0 ok, 1 problem reported by the service, 2 usage error, "
+        "3 service unreachable or timed out",
+    )
+    parser.add_argument("--version", action="version", version=f"nntrace-client {__version__}")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    health = commands.add_parser(
+        "health", parents=[common], help="check that the service is up and ready"
+    )
+    health.add_argument("--json", action="store_true", help="print the raw JSON")
+    health.set_defaults(command=_health)
+
+    activations = commands.add_parser(
+        "activations", parents=[common], help="list the activation catalog"
+    )
+    activations.add_argument("name", nargs="?", help="show one activation in detail")
+    activations.add_argument("--json", action="store_true", help="print the raw JSON")
+    activations.set_defaults(command=_activations)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        parents=[common],
+        help="evaluate a network and print its layers and calculations",
+    )
+    evaluate.add_argument("network", metavar="NET.json", help="network JSON file ('-' for stdin)")
+    evaluate.add_argument(
+        "--inputs",
+        metavar="INPUTS.json",
+        help="JSON file (or inline JSON) with a list of rows or {'inputs': [...]}; "
+        "default: the 'inputs' in NET.json",
+    )
+    evaluate.add_argument("--trace", choices=["none", "layers", "nodes"], default="layers")
+    evaluate.add_argument("--samples", type=int, nargs="+", help="samples to trace (default: all)")
+    evaluate.add_argument("--gradients", action="store_true", help="add derivatives and gradients")
+    evaluate.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    evaluate.add_argument("--decimals", type=int, default=4, help="decimals in calculation lines")
+    evaluate.add_argument("--batch-size", type=int, help="rows per request for large inputs")
+    evaluate.add_argument("--json", action="store_true", help="print the service's JSON answer")
+    evaluate.set_defaults(command=_evaluate)
+
+    plot = commands.add_parser(
+        "plot", parents=[common], help="plot activation curves to an image file"
+    )
+    plot.add_argument("names", nargs="+", metavar="NAME", help="activation names")
+    plot.add_argument("--out", required=True, metavar="FILE.png", help="image file to write")
+    plot.add_argument("--start", type=float, default=-6.0)
+    plot.add_argument("--stop", type=float, default=6.0)
+    plot.add_argument("--num", type=int, default=241)
+    plot.add_argument(
+        "--no-derivatives", action="store_true", help="leave out the derivative panel"
+    )
+    plot.set_defaults(command=_plot)
+    return parser
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+
+def _health(client: Client, args: argparse.Namespace) -> None:
+    health = client.health()
+    ready = client.ready()
+    if args.json:
+        _print_json({"health": health.to_dict(), "ready": ready.to_dict()})
+    else:
+        print(f"{ready.status}: nntrace service {health.version} at {client.base_url}")
+
+
+def _activations(client: Client, args: argparse.Namespace) -> None:
+    if args.name:
+        info = client.activation(args.name)
+        if args.json:
+            _print_json(info.to_dict())
+            return
+        print(f"{info.name} ({', '.join(info.aliases) or 'no aliases'}): {info.description}")
+        print(f"  formula:    {info.formula}\n  derivative: {info.derivative_formula}")
+        print(f"  range:      {info.range_text}")
+        for p in info.parameters:
+            print(f"  parameter {p.name} (default {p.default}): {p.description}")
+        for note in info.notes:
+            print(f"  note: {note}")
+        return
+    catalog = client.activations()
+    if args.json:
+        _print_json({"activations": [a.to_dict() for a in catalog]})
+        return
+    rows = [
+        [
+            a.name,
+            ", ".join(a.aliases),
+            ", ".join(f"{p.name}={p.default}" for p in a.parameters),
+            a.range_text,
+        ]
+        for a in catalog
+    ]
+    print(_render.text_table(["name", "aliases", "parameters", "range"], rows))
+
+
+def _evaluate(client: Client, args: argparse.Namespace) -> None:
+    document = _read_json(args.network, "network")
+    try:
+        network = Network.from_dict(document)
+    except (ValueError, TypeError, KeyError) as error:
+        raise UsageError(f"{args.network}: not a network: {error}") from None
+    inputs = _inputs(args.inputs, document, args.network)
+    result = client.evaluate(
+        network,
+        inputs,
+        trace=args.trace,
+        samples=args.samples,
+        gradients=args.gradients,
+        dtype=args.dtype,
+        decimals=args.decimals,
+        batch_size=args.batch_size,
+    )
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(result)
+
+
+def _plot(client: Client, args: argparse.Namespace) -> None:
+    try:
+        from nntrace.plotting import plot_activations
+
+        figure = plot_activations(
+            args.names,
+            client,
+            start=args.start,
+            stop=args.stop,
+            num=args.num,
+            derivatives=not args.no_derivatives,
+        )
+    except ImportError as error:
+        raise UsageError(str(error)) from None
+    try:
+        figure.savefig(args.out)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot write {args.out}: {error}") from None
+    print(f"wrote {args.out}")
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+def _read_json(source: str, what: str) -> Any:
+    """A JSON file's contents, or stdin for ``-``; usage errors say which file and where."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read the {what} file {source}: {error.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{source} is not valid JSON: {error}") from None
+
+
+def _inputs(option: str | None, document: Any, network_path: str) -> Any:
+    """The inputs: from --inputs (a file, or inline JSON), else from the network file."""
+    if option is None:
+        if isinstance(document, dict) and "inputs" in document:
+            return document["inputs"]
+        raise UsageError(f"no inputs: pass --inputs INPUTS.json ({network_path} has none)")
+    if option.lstrip().startswith("[") and not Path(option).exists():
+        try:
+            data = json.loads(option)
+        except json.JSONDecodeError as error:
+            raise UsageError(f"--inputs is neither a file nor valid JSON: {error}") from None
+    else:
+        data = _read_json(option, "inputs")
+    if isinstance(data, dict):
+        if "inputs" not in data:
+            raise UsageError(f"{option}: expected a list of rows or an object with 'inputs'")
+        data = data["inputs"]
+    return data
+
+
+def _describe_problem(error: APIStatusError) -> str:
+    """The service's problem, plainly: what, where, and the request id for the logs."""
+    problem = error.problem
+    lines = [f"nntrace: {problem.title} (HTTP {error.status_code}, {problem.slug})"]
+    if problem.detail:
+        lines.append(f"  {problem.detail}")
+    lines += [f"  at {item.pointer or '(body)'}: {item.detail}" for item in problem.errors]
+    if error.request_id:
+        lines.append(f"  request id: {error.request_id}")
+    return "\n".join(lines)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
