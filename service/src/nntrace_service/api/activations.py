@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from nntrace_service.evaluation import activation_values, describe_activation
 from nntrace_service.schemas import EvaluateActivationRequest
 
 bp = Blueprint("activations", __name__, url_prefix="/v1/activations")
+_LARGEST_INTEGER = 2**53
 
 
 @bp.get("")
@@ -49,6 +51,8 @@ def curve(name: str) -> dict[str, Any]:
         raise limit_exceeded("curve points", settings().max_values, num, "/num", "max_values")
     if not stop > start:
         raise _query_error("stop", "must be greater than start")
+    if not math.isfinite(stop - start):
+        raise _query_error("stop", "must be a finite distance from start (stop - start overflows)")
     params = {key: _query_param(key, value) for key, value in args.items()}
     x = np.linspace(start, stop, num)
     return activation_values(name, x, params, "float64", settings())
@@ -72,7 +76,9 @@ def _query_number(args: dict[str, str], key: str, default: float, *, integer: bo
     except ValueError:
         kind = "an integer" if integer else "a number"
         raise _query_error(key, f"must be {kind}, got {raw!r}") from None
-    if not np.isfinite(value):
+    if integer and abs(value) > _LARGEST_INTEGER:  # would not survive float() or orjson
+        raise _query_error(key, f"must be at most {_LARGEST_INTEGER} in absolute value")
+    if not math.isfinite(value):
         raise _query_error(key, "must be finite")
     return value
 
