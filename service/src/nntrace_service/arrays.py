@@ -162,7 +162,7 @@ def decode_binary(value: dict[str, Any], limit: int) -> FloatArray:
         raise PydanticCustomError(
             "array_shape", "Binary array shape must be a list of 1 or 2 positive integers", {"path": ["shape"]}
         )
-    count = math.prod(shape)
+    count = math.prod(shape or ())
     if count > limit:
         raise PydanticCustomError(
             "limit_exceeded",

@@ -207,12 +207,13 @@ def problem_response(
     }
     if errors:
         body["errors"] = list(errors)
-    body.update(extensions)
-    response = current_app.json.response(body)
-    response.status_code = body["status"]
-    response.mimetype = "application/problem+json"
-    response.headers.update(headers or {})
-    return response
+    body.update({key: value for key, value in extensions.items() if value is not None})
+    return Response(
+        current_app.json.dumps(body),
+        status=body["status"],
+        mimetype="application/problem+json",
+        headers=dict(headers or {}),
+    )
 
 
 def register(app: Flask) -> None:
@@ -253,6 +254,6 @@ def register(app: Flask) -> None:
         return problem_response(slug, detail, status=status, headers=headers)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    def _unexpected(error: Exception) -> Response:  # noqa: ARG001 (logged via log.exception)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem_response("internal-error", None)

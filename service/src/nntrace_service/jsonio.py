@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import orjson
+from flask import Response
 from flask.json.provider import JSONProvider
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -20,10 +21,10 @@ _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 class OrjsonProvider(JSONProvider):
     """Flask's JSON provider, backed by orjson."""
 
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
+    def dumps(self, obj: Any, **kwargs: Any) -> str:  # noqa: ARG002 (no options apply)
         return orjson.dumps(obj, option=_OPTIONS).decode()
 
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:  # noqa: ARG002
         try:
             return orjson.loads(s)
         except orjson.JSONDecodeError as strict_error:
@@ -32,8 +33,6 @@ class OrjsonProvider(JSONProvider):
             except ValueError:
                 raise strict_error from None
 
-    def response(self, *args: Any, **kwargs: Any) -> Any:
+    def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(
-            orjson.dumps(obj, option=_OPTIONS), mimetype="application/json"
-        )
+        return Response(orjson.dumps(obj, option=_OPTIONS), mimetype="application/json")

@@ -7,7 +7,6 @@ from importlib import resources
 from typing import Any
 
 import yaml
-
 from flask import Blueprint, Response, render_template_string
 
 from nntrace_service.errors import PROBLEM_TYPES, ApiError

@@ -21,10 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
 from numpy.typing import NDArray
 
-from nntrace_service.core.errors import CoreError, InvalidParameterError, UnknownActivationError
+from nntrace_service.core.errors import InvalidParameterError, UnknownActivationError
 
 Array = NDArray[Any]
 ParamValue = float | bool | None
@@ -286,9 +285,10 @@ def bind(spec: str | Mapping[str, object], *, max_expression_length: int = 500) 
         raise InvalidParameterError("activation object needs a string 'name'", location=("name",))
     given = {k: v for k, v in spec.items() if k != "name"}
     try:
-        return bind_params(lookup(name), given)
-    except CoreError as error:
-        raise error.at() if error.location else error.at("name")
+        activation = lookup(name)
+    except UnknownActivationError as error:
+        raise error.at("name") from None
+    return bind_params(activation, given)
 
 
 # The entries themselves live in catalog.py; importing it fills CATALOG.
