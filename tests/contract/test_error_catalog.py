@@ -1,0 +1,33 @@
+"""One error catalogue: the server's problem types, the client's exception classes and the
+types `openapi.yaml` publishes are the same set, with the same statuses."""
+
+from __future__ import annotations
+
+import yaml
+
+from nntrace import _exceptions as client_errors
+from nntrace_service.errors import PROBLEM_TYPES
+from tests.support import ROOT
+
+
+def test_client_mirrors_every_server_problem_type() -> None:
+    """Every slug the server can send has exactly one client exception class."""
+    assert set(client_errors.PROBLEM_TYPES) == set(PROBLEM_TYPES)
+
+
+def test_client_classes_fall_back_to_the_server_statuses() -> None:
+    """A problem whose slug the client does not know still maps by the server's status to
+    the parent of the slug's own class (422 leaves under UnprocessableEntityError, ...)."""
+    for slug, kind in PROBLEM_TYPES.items():
+        cls = client_errors.exception_class(slug, kind.status)
+        fallback = client_errors.exception_class("unheard-of", kind.status)
+
+        assert cls is client_errors.PROBLEM_TYPES[slug]
+        assert issubclass(cls, fallback)
+
+
+def test_spec_publishes_the_same_catalogue() -> None:
+    """`openapi.yaml`'s `x-problem-types` names the same slugs as the client."""
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+
+    assert set(spec["x-problem-types"]) == set(client_errors.PROBLEM_TYPES)
