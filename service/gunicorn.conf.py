@@ -14,6 +14,8 @@ timeout = int(os.environ.get("NNTRACE_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("NNTRACE_GRACEFUL_TIMEOUT", "10"))
 keepalive = int(os.environ.get("NNTRACE_KEEPALIVE", "5"))
 accesslog = os.environ.get("NNTRACE_ACCESS_LOG", "-") or None
+# One line per request with its duration and the id that problem documents carry.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)sB %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("NNTRACE_LOG_LEVEL", "info")
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
