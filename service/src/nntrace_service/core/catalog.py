@@ -433,9 +433,9 @@ register(
 
 
 def _celu_exponent(z: F64, alpha: float) -> F64:
-    """min(x, 0)/alpha, floored at -100 (where e^t and expm1(t) have saturated) so that a tiny
-    alpha cannot overflow the division."""
-    return np.maximum(np.minimum(z, 0.0), -100.0 * alpha) / alpha
+    """min(x, 0)/alpha, floored at -1000 (where e^t is 0 and expm1(t) is -1 in float64) so
+    that a tiny alpha cannot overflow the division."""
+    return np.maximum(np.minimum(z, 0.0), -1000.0 * alpha) / alpha
 
 
 @_in_float64
@@ -1066,9 +1066,13 @@ def _softmax_derivative(z: F64, _a: F64) -> F64:
 
 @_in_float64
 def _softmax_vjp(z: F64, _a: F64, g: F64) -> F64:
-    """a (g - sum(g a)): the product with the Jacobian diag(a) - a a^T without forming it."""
+    """a (g - sum(g a)), the product with the Jacobian diag(a) - a a^T, with g taken relative
+    to its value at the maximum: when one a_i is nearly 1, g_i - sum(g a) would cancel, while
+    -(sum over the others of a_j (g_j - g_i)) is exact."""
+    _, _, top = _shifted_exp(z)
     a = _softmax_parts(z)[0]
-    return _f64(a * (g - (g * a).sum(axis=-1, keepdims=True)))
+    dg = g - np.take_along_axis(g, top, axis=-1)
+    return _f64(a * (dg - (dg * a).sum(axis=-1, keepdims=True)))
 
 
 register(
@@ -1108,8 +1112,19 @@ def _log_softmax_derivative(z: F64, _a: F64) -> F64:
 
 @_in_float64
 def _log_softmax_vjp(z: F64, _a: F64, g: F64) -> F64:
-    """g - softmax * sum(g): the product with the Jacobian I - 1 softmax^T."""
-    return _f64(g - _softmax_parts(z)[0] * g.sum(axis=-1, keepdims=True))
+    """g - softmax * sum(g), the product with the Jacobian I - 1 softmax^T. At the maximum,
+    where softmax may be 1 to rounding, it is regrouped as g_i (1 - softmax_i) - softmax_i *
+    (sum of the other g) with the exact complement, so nothing cancels."""
+    _, _, top = _shifted_exp(z)
+    a, complement = _softmax_parts(z)
+    out = g - a * g.sum(axis=-1, keepdims=True)
+    others = g.copy()
+    np.put_along_axis(others, top, 0.0, axis=-1)
+    at_top = np.take_along_axis(g * complement, top, axis=-1) - np.take_along_axis(
+        a, top, axis=-1
+    ) * others.sum(axis=-1, keepdims=True)
+    np.put_along_axis(out, top, at_top, axis=-1)
+    return _f64(out)
 
 
 register(
