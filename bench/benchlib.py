@@ -29,7 +29,10 @@ if str(SERVICE_SRC) not in sys.path:
     sys.path.insert(0, str(SERVICE_SRC))
 
 #: The two MLPs of the issue: (layer sizes, activation of each layer).
-BIG_NET: tuple[tuple[int, ...], tuple[str, ...]] = ((784, 512, 256, 10), ("relu", "relu", "softmax"))
+BIG_NET: tuple[tuple[int, ...], tuple[str, ...]] = (
+    (784, 512, 256, 10),
+    ("relu", "relu", "softmax"),
+)
 SMALL_NET: tuple[tuple[int, ...], tuple[str, ...]] = ((3, 4, 4, 1), ("relu", "sigmoid", "sigmoid"))
 
 #: Variables that slow a current OpenBLAS down on this workplace (see the env README); the
@@ -61,7 +64,9 @@ class Report:
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def target(self, what: str, measured: float | None, limit: float, *, higher_is_better: bool) -> None:
+    def target(
+        self, what: str, measured: float | None, limit: float, *, higher_is_better: bool
+    ) -> None:
         """Record a target and whether the measured ratio meets it (``None``: not measured)."""
         if measured is None:
             met = None
@@ -156,18 +161,14 @@ def mlp_weights(
     return layers
 
 
-def network_spec(
-    sizes: Sequence[int], activations: Sequence[str], seed: int = 0
-) -> dict[str, Any]:
+def network_spec(sizes: Sequence[int], activations: Sequence[str], seed: int = 0) -> dict[str, Any]:
     """The JSON ``network`` object of the service contract for a random MLP."""
     layers = []
     for index, ((weights, bias), activation) in enumerate(
         zip(mlp_weights(sizes, seed, "float64"), activations, strict=True)
     ):
         name = "out" if index == len(activations) - 1 else f"h{index + 1}"
-        layers.append(
-            {"name": name, "activation": activation, "weights": weights, "bias": bias}
-        )
+        layers.append({"name": name, "activation": activation, "weights": weights, "bias": bias})
     return {"input_size": sizes[0], "layers": layers}
 
 
@@ -182,9 +183,7 @@ def blas_info() -> list[dict[str, Any]]:
         from threadpoolctl import threadpool_info
     except ImportError:
         return []
-    return [
-        {k: v for k, v in lib.items() if k != "filepath"} for lib in threadpool_info()
-    ]
+    return [{k: v for k, v in lib.items() if k != "filepath"} for lib in threadpool_info()]
 
 
 def machine_info() -> dict[str, Any]:

@@ -248,7 +248,9 @@ def check_agreement(engines: dict[str, Engine], x: np.ndarray) -> float:
     for name, engine in engines.items():
         got = _to_numpy(engine(x))
         if not np.allclose(got, reference, rtol=1e-4, atol=1e-5):
-            raise AssertionError(f"{name} disagrees with nntrace: max diff {np.abs(got - reference).max()}")
+            raise AssertionError(
+                f"{name} disagrees with nntrace: max diff {np.abs(got - reference).max()}"
+            )
         worst = max(worst, float(np.abs(got - reference).max()))
     return worst
 
@@ -377,13 +379,14 @@ def bench_overheads(timing: dict[str, Any]) -> list[dict[str, Any]]:
         "np.where(z > 0, z, 0) relu 64x512": lambda: np.where(z_big > 0, z_big, 0),
         "catalog relu 64x512": lambda: relu(z_big),
         "np.maximum relu 64x512": lambda: _lean_relu(z_big),
-        "matmul 1x3 @ 3x4 + bias": lambda: x @ network.layers[0].transposed("float32")[0]
-        + network.layers[0].transposed("float32")[1],
+        "matmul 1x3 @ 3x4 + bias": lambda: (
+            x @ network.layers[0].transposed("float32")[0]
+            + network.layers[0].transposed("float32")[1]
+        ),
     }
     with threadpool_limits(limits=1, user_api="blas"):
         return [
-            {"piece": name, "us": time_call(fn, **timing).median_us}
-            for name, fn in pieces.items()
+            {"piece": name, "us": time_call(fn, **timing).median_us} for name, fn in pieces.items()
         ]
 
 

@@ -36,6 +36,7 @@ from benchlib import (
     write_report,
 )
 from http_bench import SERVICE_APP, gunicorn
+from stages import request_stages
 
 from nntrace_service.app import create_app
 
@@ -46,7 +47,9 @@ BINARY_DTYPES = ("float64", "float32")
 # ---- bodies ----------------------------------------------------------------------------------
 
 
-def request_object(encode: Callable[[np.ndarray], Any], sizes: tuple[int, ...] = BIG_NET[0]) -> dict[str, Any]:
+def request_object(
+    encode: Callable[[np.ndarray], Any], sizes: tuple[int, ...] = BIG_NET[0]
+) -> dict[str, Any]:
     """The evaluate request for the big network, each array passed through ``encode``."""
     activations = resolve_activations(BIG_NET[1] if sizes == BIG_NET[0] else SMALL_NET[1])
     network = network_spec(sizes, activations)
@@ -127,32 +130,6 @@ def server_call(body: bytes) -> Callable[[], Any]:
     return call
 
 
-def breakdown(body: bytes, timing: dict[str, Any]) -> dict[str, float]:
-    """Median µs of each stage of the request handling, called directly."""
-    from nntrace_service import evaluation
-    from nntrace_service.jsonio import OrjsonProvider
-    from nntrace_service.schemas import EvaluateRequest
-    from nntrace_service.settings import Settings
-
-    app = create_app()
-    provider = OrjsonProvider(app)
-    settings = Settings()
-    context = evaluation.validation_context(settings)
-    document = provider.loads(body)
-    request = EvaluateRequest.model_validate(document, context=context)
-    with app.app_context():
-        response = evaluation.evaluate(request, settings)
-        stages: dict[str, Callable[[], Any]] = {
-            "parse (orjson)": lambda: provider.loads(body),
-            "validate (pydantic + arrays)": lambda: EvaluateRequest.model_validate(
-                document, context=context
-            ),
-            "evaluate (build + forward)": lambda: evaluation.evaluate(request, settings),
-            "serialise response": lambda: provider.dumps(response),
-        }
-        return {name: time_call(fn, **timing).median_us for name, fn in stages.items()}
-
-
 def tracemalloc_peak(call: Callable[[], Any]) -> int:
     """Peak bytes traced (Python objects and numpy buffers) during one call."""
     call()
@@ -199,13 +176,19 @@ def worker_peak_growth(body: bytes, warmup: bytes, name: str) -> dict[str, int]:
         rss_before = _status_kib(worker, "VmRSS")
         _post(f"{url}/v1/evaluate", body)
         hwm_after = _status_kib(worker, "VmHWM")
-    return {"rss_before_kib": rss_before, "hwm_after_kib": hwm_after, "growth_bytes": (hwm_after - rss_before) * 1024}
+    return {
+        "rss_before_kib": rss_before,
+        "hwm_after_kib": hwm_after,
+        "growth_bytes": (hwm_after - rss_before) * 1024,
+    }
 
 
 # ---- main ------------------------------------------------------------------------------------
 
 
-def measure(name: str, body: bytes, floor: Callable[[bytes], Any], timing: dict[str, Any]) -> dict[str, Any]:
+def measure(
+    name: str, body: bytes, floor: Callable[[bytes], Any], timing: dict[str, Any]
+) -> dict[str, Any]:
     """Floor, server time, breakdown and memory of one encoding of the request."""
     call = server_call(body)
     row: dict[str, Any] = {
@@ -216,7 +199,7 @@ def measure(name: str, body: bytes, floor: Callable[[bytes], Any], timing: dict[
         "tracemalloc_peak_bytes": tracemalloc_peak(call),
     }
     row["server/floor"] = row["server_us"] / row["floor_us"]
-    row["stages_us"] = breakdown(body, timing)
+    row["stages_us"] = request_stages(body, timing, baseline=name == "json")
     memory = worker_peak_growth(body, json_body(SMALL_NET[0]), name)
     row.update(memory)
     row["worker_peak/body"] = memory["growth_bytes"] / len(body)
@@ -244,7 +227,9 @@ def main() -> int:
     for row in report.rows[1:]:
         row["size_gain"] = json_row["body_bytes"] / row["body_bytes"]
         row["server_time_gain"] = json_row["server_us"] / row["server_us"]
-    report.target("payload JSON server/floor", json_row["server/floor"], 1.5, higher_is_better=False)
+    report.target(
+        "payload JSON server/floor", json_row["server/floor"], 1.5, higher_is_better=False
+    )
     report.target(
         "payload JSON worker peak memory / body", json_row["worker_peak/body"], 4.0,
         higher_is_better=False,
