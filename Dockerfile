@@ -35,7 +35,7 @@ LABEL org.opencontainers.image.title="nntrace" \
 # Workers, threads and timeouts are read by gunicorn.conf.py; override any of them with -e.
 # Two workers by default: os.cpu_count() in a container sees the host's CPUs, not its quota.
 # XDG_RUNTIME_DIR is where gunicorn (25.1+) puts its control socket; the default, $HOME, is the
-# root-owned /app. With --read-only, mount a tmpfs there.
+# root-owned /app. Under --read-only the socket cannot be made: gunicorn logs it, serves anyway.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

@@ -1,6 +1,7 @@
 """Checks for the container smoke test (smoke.sh): answers of the running image against
 independent references. Standard library only, so the host's bare ``python3`` can run it.
 
+    python3 check_http.py readme-example README.md REQUEST.json
     python3 check_http.py evaluate REQUEST.json RESPONSE.json
     python3 check_http.py problem RESPONSE.json STATUS TYPE [POINTER]
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +23,28 @@ ACTIVATIONS: dict[str, Callable[[float], float]] = {
     "relu": lambda z: max(0.0, z),
     "linear": lambda z: z,
 }
+
+
+# The README's node-by-node example: the bash block that evaluates with "trace": "nodes".
+README_BLOCK = re.compile(r"```bash\n(curl [^`]*?/v1/evaluate[^`]*?\"trace\": \"nodes\"[^`]*?)```")
+CURL_BODY = re.compile(r"-d '(\{.*\})'", re.DOTALL)
+
+
+def readme_example(readme: str) -> dict[str, Any]:
+    """The request body of the README's node-by-node example, so the smoke test runs that one."""
+    block = README_BLOCK.search(readme)
+    body = CURL_BODY.search(block.group(1)) if block else None
+    if body is None:
+        raise ValueError(
+            'README.md has no ```bash curl ... /v1/evaluate -d \'{..."trace": "nodes"}\''
+        )
+    request: dict[str, Any] = json.loads(body.group(1))
+    return request
+
+
+def rows(inputs: list[Any]) -> list[list[float]]:
+    """Inputs as rows: a single sample may be sent as a flat list."""
+    return [inputs] if inputs and not isinstance(inputs[0], list) else inputs
 
 
 def close(a: float, b: float) -> bool:
@@ -44,7 +68,7 @@ def forward(network: dict[str, Any], row: list[float]) -> list[list[float]]:
 def check_evaluate(request: dict[str, Any], response: dict[str, Any]) -> list[str]:
     """Outputs, every layer's activations and every node's calculation line."""
     problems = []
-    for s, row in enumerate(request["inputs"]):
+    for s, row in enumerate(rows(request["inputs"])):
         expected = forward(request["network"], row)
         for i, want in enumerate(expected):
             got = response["layers"][i]["activations"][s]
@@ -104,7 +128,11 @@ def load(path: str) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     """Run one check; a wrong answer exits 1 with one line per difference."""
     try:
-        if argv[:1] == ["evaluate"] and len(argv) == 3:
+        if argv[:1] == ["readme-example"] and len(argv) == 3:
+            with open(argv[1], encoding="utf-8") as file, open(argv[2], "w") as out:
+                json.dump(readme_example(file.read()), out)
+            problems = []
+        elif argv[:1] == ["evaluate"] and len(argv) == 3:
             problems = check_evaluate(load(argv[1]), load(argv[2]))
         elif argv[:1] == ["problem"] and len(argv) in (4, 5):
             pointer = argv[4] if len(argv) == 5 else None

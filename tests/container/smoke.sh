@@ -11,8 +11,9 @@
 # With host networking there is no -p: NNTRACE_BIND picks the port instead (8000 when free).
 #
 # Steps: tools and base image (built locally by make-base-image when missing), build, run,
-# wait for /readyz, the image's own HEALTHCHECK, evaluate the README's example network and
-# check the numbers against an independent computation, problem+json for bad requests,
+# wait for /readyz, the image's own HEALTHCHECK, evaluate the README's example network (the
+# body of its node-by-node curl example) and check the numbers against an independent
+# computation, problem+json for bad requests,
 # non-root processes, no errors in gunicorn's log, SIGTERM -> exit code 0.
 # The container is always removed. The last line is the verdict: "container smoke: PASS ...".
 #
@@ -148,11 +149,14 @@ post() {
 check_example() {
     STEP="evaluate the README example"
     local got
-    got=$(post example "$HERE/example-request.json")
+    # The body of the README's node-by-node curl example, taken from README.md itself.
+    python3 "$HERE/check_http.py" readme-example "$ROOT/README.md" "$WORK/example.json" \
+        || fail "cannot find the example in README.md"
+    got=$(post example "$WORK/example.json")
     [[ "$got" == "200 application/json" ]] || fail "got $got: $(head -c 500 "$WORK/example.out")"
-    python3 "$HERE/check_http.py" evaluate "$HERE/example-request.json" "$WORK/example.out" \
+    python3 "$HERE/check_http.py" evaluate "$WORK/example.json" "$WORK/example.out" \
         || fail "the evaluated numbers differ from the independent computation"
-    log "example network: outputs, activations and node traces match"
+    log "README example network: outputs, activations and node traces match"
 }
 
 check_bad_requests() {

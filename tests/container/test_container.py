@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -10,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import SEED_INPUTS, seed_network
+from tests.container.check_http import readme_example
+from tests.support import ROOT, SEED_INPUTS, seed_network
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-SMOKE = HERE / "smoke.sh"
-EXAMPLE = HERE / "example-request.json"
-README_CURL_BODY = re.compile(r"curl [^\n]*/v1/evaluate.*?-d '(\{.*?\})'", re.DOTALL)
+SMOKE = Path(__file__).resolve().parent / "smoke.sh"
+README = (ROOT / "README.md").read_text()
+BASH_BLOCKS = re.findall(r"```bash\n(.*?)```", README, flags=re.DOTALL)
 
 
 @pytest.mark.container
@@ -35,11 +33,21 @@ def test_smoke_script_passes() -> None:
     assert result.stdout.splitlines()[-1].startswith("container smoke: PASS")
 
 
-def test_example_request_is_the_seed_network() -> None:
-    """The smoke test evaluates the course's seed network (sigmoid hidden layer) on one row."""
-    expected = {"network": seed_network("sigmoid"), "inputs": SEED_INPUTS[:1], "trace": "nodes"}
+def test_readme_example_is_the_seed_network() -> None:
+    """The example smoke.sh takes from the README is the seed network on the first seed row."""
+    expected = {"network": seed_network("sigmoid"), "inputs": SEED_INPUTS[0], "trace": "nodes"}
 
-    assert json.loads(EXAMPLE.read_text()) == expected
+    assert readme_example(README) == expected
+
+
+@pytest.mark.parametrize(
+    "command", ["docker build -t nntrace .", "docker run -p 8000:8000 nntrace"]
+)
+def test_readme_shows_the_docker_commands(command: str) -> None:
+    """The README tells users to build and run the image exactly as smoke.sh does."""
+    lines = {line.strip() for block in BASH_BLOCKS for line in block.splitlines()}
+
+    assert command in lines
 
 
 def test_smoke_script_runs_the_readme_build() -> None:
@@ -48,17 +56,3 @@ def test_smoke_script_runs_the_readme_build() -> None:
 
     assert "IMAGE=nntrace\n" in script
     assert '-t "$IMAGE" .)' in script
-
-
-def test_readme_shows_what_the_smoke_test_runs() -> None:
-    """The README's docker commands and curl body are the ones smoke.sh runs."""
-    readme = ROOT / "README.md"
-    if not readme.exists():
-        pytest.skip("README.md is not written yet")
-    text = readme.read_text()
-    body = README_CURL_BODY.search(text)
-
-    assert "docker build -t nntrace .\n" in text
-    assert "docker run -p 8000:8000 nntrace\n" in text
-    assert body is not None, "no `curl ... /v1/evaluate ... -d '{...}'` in README.md"
-    assert json.loads(body.group(1)) == json.loads(EXAMPLE.read_text())
