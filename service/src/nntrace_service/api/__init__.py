@@ -26,7 +26,7 @@ def parse_body(model: type[Model]) -> Model:
 
 
 def register_blueprints(app: Flask) -> None:
-    from nntrace_service.api import activations, docs, health, networks
+    from nntrace_service.api import activations, docs, grading, health, networks
 
-    for module in (health, activations, networks, docs):
+    for module in (health, activations, networks, grading, docs):
         app.register_blueprint(module.bp)
