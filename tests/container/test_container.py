@@ -20,8 +20,8 @@ BASH_BLOCKS = re.findall(r"```bash\n(.*?)```", README, flags=re.DOTALL)
 @pytest.mark.container
 @pytest.mark.skipif(
     os.environ.get("NNTRACE_CONTAINER_TESTS") != "1",
-    reason="builds and runs the image with podman as root (minutes); .ci/run runs "
-    "tests/container/smoke.sh as its own step. Set NNTRACE_CONTAINER_TESTS=1 to run it here.",
+    reason="builds and runs the image with podman as root (minutes); .ci/run sets "
+    "NNTRACE_CONTAINER_TESTS=1 to run it. Set it here too, or run `make container-test`.",
 )
 def test_smoke_script_passes() -> None:
     """The image builds, answers the README example correctly and stops cleanly on SIGTERM."""
