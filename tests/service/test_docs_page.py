@@ -7,7 +7,7 @@ and fails the test.
 
 Needs the ``playwright`` Python package and Debian's ``chromium`` (``apt-get install
 chromium``); playwright's own browser download is never used. Without them the tests skip,
-except under CI (``CI`` set), where a missing browser is a failure.
+unless ``NNTRACE_BROWSER_TESTS=1`` (set by CI), where a missing browser is a failure.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def _browser_missing() -> str | None:
 
 
 _MISSING = _browser_missing()
-if _MISSING and os.environ.get("CI"):
-    pytest.fail(f"browser tests must run under CI: {_MISSING}", pytrace=False)
+if _MISSING and os.environ.get("NNTRACE_BROWSER_TESTS") == "1":
+    pytest.fail(f"NNTRACE_BROWSER_TESTS=1 but {_MISSING}", pytrace=False)
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 
 
