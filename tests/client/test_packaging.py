@@ -1,0 +1,179 @@
+"""The client installs from its wheel into a fresh environment without the service, and the
+README's quick start and the example script run against a real service.
+
+How the fresh environment is made, offline: the wheel is built from ``client/`` with pip and
+the hatchling already installed (``--no-build-isolation``), then installed by pip (console
+script included) into a new venv made ``--without-pip`` (pip is run from this environment
+with ``--python``). The venv does *not* use ``--system-site-packages``. Its two dependencies,
+numpy and requests, are taken from this environment through a ``.pth`` line naming this
+site-packages directory: a directory added that way is not scanned for ``.pth`` files, so the
+editable installs of ``nntrace_service`` and ``nntrace`` here stay invisible. In case the
+service is installed there as a regular package (as in a container), a second ``.pth``
+installs an import hook that refuses ``nntrace_service``, so any import of it by the client
+fails loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT, seed_network
+
+BLOCKER = '''
+import importlib.abc, sys
+
+class _NoService(importlib.abc.MetaPathFinder):
+    """Refuse the service package: the client must work without it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "nntrace_service" or name.startswith("nntrace_service."):
+            raise ImportError(f"{name} is not installed in this environment")
+        return None
+
+sys.meta_path.insert(0, _NoService())
+'''
+
+
+def _run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NNTRACE_", "PYTHON"))}
+    env.update(kwargs.pop("env", {}))  # type: ignore[call-overload]
+    return subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The client wheel, built offline from client/."""
+    out = tmp_path_factory.mktemp("wheels")
+    build = _run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+        "--wheel-dir", out, ROOT / "client",
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr
+    (found,) = out.glob("nntrace_client-*.whl")
+    return found
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh venv holding only the installed client wheel; numpy and requests come from
+    this environment, the service is unreachable."""
+    root = tmp_path_factory.mktemp("venv")
+    made = _run(sys.executable, "-m", "venv", "--without-pip", root)
+    assert made.returncode == 0, made.stderr
+    python = root / "bin" / "python"
+    site = Path(
+        _run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))").stdout.strip()
+    )
+    (site / "_nntrace_test_block_service.py").write_text(BLOCKER)
+    (site / "_nntrace_test_deps.pth").write_text(
+        sysconfig.get_path("purelib") + "\nimport _nntrace_test_block_service\n"
+    )
+    install = _run(
+        sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", wheel
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    yield root
+
+
+def test_wheel_contents(wheel: Path) -> None:
+    """The wheel holds the package, its type marker and the console script entry point."""
+    names = zipfile.ZipFile(wheel).namelist()
+
+    assert "nntrace/__init__.py" in names and "nntrace/py.typed" in names
+    assert not any(name.startswith("nntrace_service") for name in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "nntrace = nntrace.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+def test_imports_without_the_service(venv: Path) -> None:
+    """import nntrace works from the venv's copy and pulls in neither the service nor extras."""
+    script = (
+        "import importlib.metadata as m, sys, nntrace\n"
+        "try:\n    import nntrace_service\nexcept ImportError:\n    blocked = True\n"
+        "else:\n    blocked = False\n"
+        "heavy = sorted(k for k in ('flask', 'pydantic', 'pandas', 'matplotlib', 'tqdm') if k in sys.modules)\n"
+        "print(nntrace.__file__, blocked, heavy, nntrace.__version__, m.version('nntrace-client'))\n"
+    )
+
+    run = _run(venv / "bin" / "python", "-c", script)
+
+    assert run.returncode == 0, run.stderr
+    location, blocked, heavy, version, installed = run.stdout.split(maxsplit=4)
+    assert location.startswith(str(venv))
+    assert (blocked, heavy) == ("True", "[]")
+    assert version == installed.strip()
+
+
+def test_quick_start_in_fresh_venv(venv: Path, live_server: str) -> None:
+    """The README's five-line quick start, run in the fresh venv, prints every node's calculation."""
+    readme = (ROOT / "client" / "README.md").read_text()
+    quick_start = re.search(r"## Quick start.*?```python\n(.*?)```", readme, re.S)
+    assert quick_start is not None
+    code = quick_start.group(1)
+
+    run = _run(venv / "bin" / "python", "-c", code, cwd=ROOT, env={"NNTRACE_URL": live_server})
+
+    assert len(code.strip().splitlines()) == 5
+    assert (run.returncode, run.stderr) == (0, "")
+    lines = run.stdout.splitlines()
+    assert (
+        lines[0]
+        == "hidden[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.80×3.00 + 0.10) = sigmoid(2.40) = 0.9168"
+    )
+    assert len(lines) == 5 and lines[-1].startswith("output[0] = linear(")
+
+
+def test_console_script_in_fresh_venv(venv: Path, live_server: str) -> None:
+    """The nntrace command installed with the wheel talks to the service."""
+    run = _run(venv / "bin" / "nntrace", "health", "--url", live_server)
+
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.startswith("ready:")
+
+
+def test_version_matches_pyproject() -> None:
+    """nntrace.__version__ is the version client/pyproject.toml declares."""
+    import nntrace
+
+    pyproject = (ROOT / "client" / "pyproject.toml").read_text()
+
+    assert f'version = "{nntrace.__version__}"' in pyproject
+
+
+def test_seed_network_file_is_the_seed(tmp_path: Path) -> None:
+    """examples/seed_network.json is the course's seed network used throughout the tests."""
+    import json
+
+    assert json.loads((ROOT / "examples" / "seed_network.json").read_text()) == seed_network()
+
+
+def test_example_script_runs(live_server: str, tmp_path: Path) -> None:
+    """examples/compare_activations.py runs against the service, silent on stderr."""
+    run = _run(
+        sys.executable,
+        ROOT / "examples" / "compare_activations.py",
+        cwd=tmp_path,
+        env={"NNTRACE_URL": live_server},
+    )
+
+    assert (run.returncode, run.stderr) == (0, "")
+    assert "relu(0.50×1.00 + (-0.30)×2.00 + 0.80×3.00 + 0.10) = relu(2.40) = 2.4000" in run.stdout
+    assert "tanh(2.40) = 0.9837" in run.stdout
+    assert (tmp_path / "activations.png").read_bytes()[:4] == b"\x89PNG"
