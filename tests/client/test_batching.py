@@ -36,14 +36,18 @@ def _assert_same(batched: nntrace.Evaluation, whole: nntrace.Evaluation) -> None
     ]
     if whole.gradients is not None:
         assert batched.gradients is not None
-        np.testing.assert_allclose(batched.gradients.inputs, whole.gradients.inputs, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            batched.gradients.inputs, whole.gradients.inputs, rtol=1e-12, atol=1e-15
+        )
         assert batched.gradients.mean_abs_gradient_by_layer == pytest.approx(
             whole.gradients.mean_abs_gradient_by_layer, rel=1e-12
         )
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 4, 11, 50])
-def test_batched_equals_unbatched(sdk: nntrace.Client, seed: nntrace.Network, batch_size: int) -> None:
+def test_batched_equals_unbatched(
+    sdk: nntrace.Client, seed: nntrace.Network, batch_size: int
+) -> None:
     """Outputs, layers, node traces and gradients reassemble to the one-request answer."""
     options = {"trace": "nodes", "gradients": True}
 

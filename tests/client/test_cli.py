@@ -42,7 +42,10 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "net": (tmp_path / "net.json", seed_network()),
         "inputs": (tmp_path / "inputs.json", SEED_INPUTS),
         "bad": (tmp_path / "bad.json", bad),
-        "request": (tmp_path / "request.json", {"network": seed_network("relu"), "inputs": SEED_INPUTS}),
+        "request": (
+            tmp_path / "request.json",
+            {"network": seed_network("relu"), "inputs": SEED_INPUTS},
+        ),
     }
     for path, document in paths.values():
         path.write_text(json.dumps(document))
@@ -79,24 +82,50 @@ class TestSuccess:
 
     def test_evaluate_with_calculations(self, live_server: str, files: dict[str, Path]) -> None:
         """evaluate --trace nodes prints the layer tables and every node's calculation line."""
-        run = nntrace("evaluate", str(files["net"]), "--inputs", str(files["inputs"]), "--trace", "nodes", "--url", live_server)
+        run = nntrace(
+            "evaluate",
+            str(files["net"]),
+            "--inputs",
+            str(files["inputs"]),
+            "--trace",
+            "nodes",
+            "--url",
+            live_server,
+        )
 
         assert (run.returncode, run.stderr) == (0, "")
         assert "layer 0 'hidden': sigmoid, 4 nodes" in run.stdout
-        assert "hidden[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.80×3.00 + 0.10) = sigmoid(2.40) = 0.9168" in run.stdout
+        assert (
+            "hidden[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.80×3.00 + 0.10) = sigmoid(2.40) = 0.9168"
+            in run.stdout
+        )
         assert f"{_expected_output(seed_network(), SEED_INPUTS[1]):.4f}" in run.stdout
 
     def test_evaluate_json(self, live_server: str, files: dict[str, Path]) -> None:
         """--json prints the service's answer, numbers matching a plain-loop forward pass."""
-        run = nntrace("evaluate", str(files["net"]), "--inputs", json.dumps(SEED_INPUTS), "--json", "--url", live_server)
+        run = nntrace(
+            "evaluate",
+            str(files["net"]),
+            "--inputs",
+            json.dumps(SEED_INPUTS),
+            "--json",
+            "--url",
+            live_server,
+        )
 
         assert run.returncode == 0
         outputs = json.loads(run.stdout)["outputs"]
-        assert outputs == [[pytest.approx(_expected_output(seed_network(), row), rel=1e-12)] for row in SEED_INPUTS]
+        assert outputs == [
+            [pytest.approx(_expected_output(seed_network(), row), rel=1e-12)] for row in SEED_INPUTS
+        ]
 
-    def test_evaluate_request_file_from_stdin(self, live_server: str, files: dict[str, Path]) -> None:
+    def test_evaluate_request_file_from_stdin(
+        self, live_server: str, files: dict[str, Path]
+    ) -> None:
         """A request document on stdin supplies both network and inputs."""
-        run = nntrace("evaluate", "-", "--json", "--url", live_server, stdin=files["request"].read_text())
+        run = nntrace(
+            "evaluate", "-", "--json", "--url", live_server, stdin=files["request"].read_text()
+        )
 
         assert run.returncode == 0
         expected = _expected_output(seed_network("relu"), SEED_INPUTS[0])
@@ -114,7 +143,11 @@ class TestSuccess:
     def test_console_script(self, live_server: str) -> None:
         """The installed console script runs the same command line."""
         run = subprocess.run(
-            [str(CONSOLE_SCRIPT), "health", "--url", live_server], capture_output=True, text=True, timeout=60, check=False
+            [str(CONSOLE_SCRIPT), "health", "--url", live_server],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
 
         assert (run.returncode, run.stderr) == (0, "")
@@ -123,7 +156,9 @@ class TestSuccess:
 class TestFailures:
     def test_problem_is_printed_plainly(self, live_server: str, files: dict[str, Path]) -> None:
         """A problem exits 1 and shows title, detail and pointer on stderr, nothing on stdout."""
-        run = nntrace("evaluate", str(files["bad"]), "--inputs", str(files["inputs"]), "--url", live_server)
+        run = nntrace(
+            "evaluate", str(files["bad"]), "--inputs", str(files["inputs"]), "--url", live_server
+        )
 
         assert run.returncode == 1
         assert run.stdout == ""
@@ -145,11 +180,23 @@ class TestFailures:
             ([], "required"),
             (["health", "--url", "localhost:8000"], "http://"),
         ],
-        ids=["missing-file", "broken-json", "no-inputs", "bad-inline-inputs", "not-a-network", "bad-choice", "bad-command", "no-command", "bad-url"],
+        ids=[
+            "missing-file",
+            "broken-json",
+            "no-inputs",
+            "bad-inline-inputs",
+            "not-a-network",
+            "bad-choice",
+            "bad-command",
+            "no-command",
+            "bad-url",
+        ],
     )
     def test_usage_errors(self, files: dict[str, Path], args: list[str], message: str) -> None:
         """Usage mistakes exit 2 with a message on stderr, before any request is sent."""
-        paths = {name: str(path) for name, path in files.items()} | {"missing": "/nonexistent/net.json"}
+        paths = {name: str(path) for name, path in files.items()} | {
+            "missing": "/nonexistent/net.json"
+        }
         argv = [arg.format(**paths) for arg in args]
         if argv and "--url" not in argv:  # a request would fail with 3, not 2
             argv += ["--url", f"http://127.0.0.1:{free_port()}"]

@@ -132,7 +132,11 @@ class TestNetworks:
 
     def test_validate_linear_network_collapses(self, sdk: nntrace.Client) -> None:
         """A network without non-linear activations is reported with its single equivalent layer."""
-        net = nntrace.Network(2).add_layer([[1.0, 2.0], [3.0, 4.0]], [1.0, 0.0]).add_layer([[1.0, -1.0]], [0.5])
+        net = (
+            nntrace.Network(2)
+            .add_layer([[1.0, 2.0], [3.0, 4.0]], [1.0, 0.0])
+            .add_layer([[1.0, -1.0]], [0.5])
+        )
 
         linearity = sdk.validate(net).summary.linearity
 
@@ -175,11 +179,15 @@ class TestNetworks:
         assert hidden.derivatives is not None and hidden.gradients is not None
         a = hidden.activations
         np.testing.assert_allclose(hidden.derivatives, a * (1 - a), rtol=1e-12)
-        np.testing.assert_allclose(hidden.gradients, a * (1 - a) * [0.7, -0.4, 0.6, 0.5], rtol=1e-12)
+        np.testing.assert_allclose(
+            hidden.gradients, a * (1 - a) * [0.7, -0.4, 0.6, 0.5], rtol=1e-12
+        )
         assert result.gradients is not None
         assert result.gradients.inputs.shape == (2, 3)
 
-    def test_trace_none_returns_outputs_only(self, sdk: nntrace.Client, seed: nntrace.Network) -> None:
+    def test_trace_none_returns_outputs_only(
+        self, sdk: nntrace.Client, seed: nntrace.Network
+    ) -> None:
         """trace='none' gives outputs and no layer values."""
         result = sdk.evaluate(seed, SEED_INPUTS, trace="none")
 
@@ -187,9 +195,16 @@ class TestNetworks:
         expected = [naive_forward(seed_network(), row)[-1] for row in SEED_INPUTS]
         np.testing.assert_allclose(result.outputs, expected, rtol=1e-12)
 
-    def test_to_dict_round_trips_server_json(self, sdk: nntrace.Client, seed: nntrace.Network) -> None:
+    def test_to_dict_round_trips_server_json(
+        self, sdk: nntrace.Client, seed: nntrace.Network
+    ) -> None:
         """to_dict reproduces the service's JSON exactly, traces and gradients included."""
-        body = {"network": seed_network(), "inputs": SEED_INPUTS, "trace": "nodes", "gradients": True}
+        body = {
+            "network": seed_network(),
+            "inputs": SEED_INPUTS,
+            "trace": "nodes",
+            "gradients": True,
+        }
         raw = requests.post(f"{sdk.base_url}/v1/evaluate", json=body, timeout=5).json()
 
         result = sdk.evaluate(seed, SEED_INPUTS, trace="nodes", gradients=True)

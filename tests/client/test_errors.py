@@ -31,7 +31,13 @@ LIVE_CASES: list[tuple[str, Call, type[nntrace.APIStatusError], int, str | None]
         400,
         None,
     ),
-    ("not-found", lambda c: c._request("GET", "/v1/nothing-here"), nntrace.NotFoundError, 404, None),
+    (
+        "not-found",
+        lambda c: c._request("GET", "/v1/nothing-here"),
+        nntrace.NotFoundError,
+        404,
+        None,
+    ),
     (
         "method-not-allowed",
         lambda c: c._request("DELETE", "/v1/evaluate"),
@@ -41,7 +47,9 @@ LIVE_CASES: list[tuple[str, Call, type[nntrace.APIStatusError], int, str | None]
     ),
     (
         "unsupported-media-type",
-        lambda c: c._request("POST", "/v1/evaluate", json={}, headers={"Content-Type": "text/plain"}),
+        lambda c: c._request(
+            "POST", "/v1/evaluate", json={}, headers={"Content-Type": "text/plain"}
+        ),
         nntrace.UnsupportedMediaTypeError,
         415,
         None,
@@ -138,12 +146,20 @@ class TestCatalogue:
     def test_tree(self) -> None:
         """Timeouts are connection errors, and every error shares one base class."""
         assert issubclass(nntrace.APITimeoutError, nntrace.APIConnectionError)
-        for cls in (nntrace.APIConnectionError, nntrace.APIStatusError, nntrace.APIResponseValidationError):
+        for cls in (
+            nntrace.APIConnectionError,
+            nntrace.APIStatusError,
+            nntrace.APIResponseValidationError,
+        ):
             assert issubclass(cls, nntrace.NNTraceError)
 
     def test_every_exported_name_is_public_api(self) -> None:
         """__all__ lists exactly the public names of the package."""
-        public = {name for name in dir(nntrace) if not name.startswith("_") and name not in {"cli", "plotting"}}
+        public = {
+            name
+            for name in dir(nntrace)
+            if not name.startswith("_") and name not in {"cli", "plotting"}
+        }
 
         assert sorted(nntrace.__all__) == sorted(public | {"__version__"})
 
@@ -215,12 +231,34 @@ class TestScriptedProblems:
             (Reply.problem(503, "not-ready"), nntrace.ServiceNotReadyError),
             (Reply(502, b"<html>Bad Gateway</html>", "text/html"), nntrace.InternalServerError),
             (Reply(504, b""), nntrace.InternalServerError),
-            (Reply.json(422, {"type": "about:blank", "title": "x", "status": 422}), nntrace.UnprocessableEntityError),
+            (
+                Reply.json(422, {"type": "about:blank", "title": "x", "status": 422}),
+                nntrace.UnprocessableEntityError,
+            ),
             (Reply.problem(422, "some-future-problem"), nntrace.UnprocessableEntityError),
             (Reply(418, b"I'm a teapot", "text/plain"), nntrace.APIStatusError),
-            (Reply.json(400, {"type": "https://nntrace.example/problems/shape-mismatch", "title": "t", "status": 400}), nntrace.ShapeMismatchError),
+            (
+                Reply.json(
+                    400,
+                    {
+                        "type": "https://nntrace.example/problems/shape-mismatch",
+                        "title": "t",
+                        "status": 400,
+                    },
+                ),
+                nntrace.ShapeMismatchError,
+            ),
         ],
-        ids=["internal-error", "not-ready", "proxy-html-502", "empty-504", "about-blank-422", "unknown-slug", "teapot", "absolute-type-uri"],
+        ids=[
+            "internal-error",
+            "not-ready",
+            "proxy-html-502",
+            "empty-504",
+            "about-blank-422",
+            "unknown-slug",
+            "teapot",
+            "absolute-type-uri",
+        ],
     )
     def test_dispatch(self, reply: Reply, cls: type[nntrace.APIStatusError]) -> None:
         """The class is chosen by the problem type's slug, then by status."""
@@ -234,7 +272,10 @@ class TestScriptedProblems:
     def test_non_problem_body_becomes_about_blank(self) -> None:
         """A proxy's HTML error page is described by its status line and a text excerpt."""
         with scripted_server([Reply(502, b"<html>upstream down</html>", "text/html")]) as (url, _):
-            with nntrace.Client(url, max_retries=0) as client, pytest.raises(nntrace.InternalServerError) as caught:
+            with (
+                nntrace.Client(url, max_retries=0) as client,
+                pytest.raises(nntrace.InternalServerError) as caught,
+            ):
                 client.health()
 
         assert caught.value.problem.type == "about:blank"
@@ -262,7 +303,9 @@ class TestScriptedProblems:
 class TestTransportFailures:
     def test_nothing_listening(self) -> None:
         """A port nobody listens on raises APIConnectionError (and not a timeout)."""
-        with nntrace.Client(f"http://127.0.0.1:{free_port()}", max_retries=1, backoff_factor=0.001) as client:
+        with nntrace.Client(
+            f"http://127.0.0.1:{free_port()}", max_retries=1, backoff_factor=0.001
+        ) as client:
             with pytest.raises(nntrace.APIConnectionError) as caught:
                 client.health()
 
@@ -272,6 +315,11 @@ class TestTransportFailures:
     @pytest.mark.parametrize("retries", [0, 1])
     def test_server_never_answers(self, retries: int) -> None:
         """A server that accepts but never answers raises APITimeoutError, retried or not."""
-        with silent_server() as url, nntrace.Client(url, timeout=(1.0, 0.2), max_retries=retries, backoff_factor=0.001) as client:
+        with (
+            silent_server() as url,
+            nntrace.Client(
+                url, timeout=(1.0, 0.2), max_retries=retries, backoff_factor=0.001
+            ) as client,
+        ):
             with pytest.raises(nntrace.APITimeoutError):
                 client.evaluate(seed_network(), SEED_INPUTS)

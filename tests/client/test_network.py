@@ -27,7 +27,12 @@ class TestBuilding:
 
         net = (
             nntrace.Network(3)
-            .add_layer(np.array(hidden["weights"]), np.array(hidden["bias"]), activation="sigmoid", name="hidden")
+            .add_layer(
+                np.array(hidden["weights"]),
+                np.array(hidden["bias"]),
+                activation="sigmoid",
+                name="hidden",
+            )
             .add_layer(output["weights"], output["bias"], name="output")
         )
 
@@ -39,7 +44,11 @@ class TestBuilding:
         """A layer without bias gets one zero per node and the service's default activation."""
         layer = nntrace.Network(2).add_layer([[1.0, 2.0], [3.0, 4.0]]).to_dict()["layers"][0]
 
-        assert layer == {"activation": "linear", "weights": [[1.0, 2.0], [3.0, 4.0]], "bias": [0.0, 0.0]}
+        assert layer == {
+            "activation": "linear",
+            "weights": [[1.0, 2.0], [3.0, 4.0]],
+            "bias": [0.0, 0.0],
+        }
 
     @pytest.mark.parametrize(
         ("weights", "bias", "activation", "message"),
@@ -51,7 +60,14 @@ class TestBuilding:
             ([[1.0, 2.0]], None, "", "activation"),
             ([[1.0, 2.0]], None, {"negative_slope": 0.1}, "activation"),
         ],
-        ids=["1d-weights", "empty", "not-numbers", "bias-length", "empty-activation", "activation-without-name"],
+        ids=[
+            "1d-weights",
+            "empty",
+            "not-numbers",
+            "bias-length",
+            "empty-activation",
+            "activation-without-name",
+        ],
     )
     def test_bad_layer(self, weights: Any, bias: Any, activation: Any, message: str) -> None:
         """What the builder can see locally is refused with a message naming the layer."""
@@ -81,7 +97,12 @@ class TestVariants:
 
     @pytest.mark.parametrize(
         ("layers", "expected"),
-        [([1], ["sigmoid", "relu"]), (["output"], ["sigmoid", "relu"]), ([0, -1], ["relu", "relu"]), ("hidden", ["relu", "linear"])],
+        [
+            ([1], ["sigmoid", "relu"]),
+            (["output"], ["sigmoid", "relu"]),
+            ([0, -1], ["relu", "relu"]),
+            ("hidden", ["relu", "linear"]),
+        ],
         ids=["index", "name", "negative-index", "single-name"],
     )
     def test_chosen_layers(self, layers: Any, expected: list[str]) -> None:
@@ -92,7 +113,9 @@ class TestVariants:
 
     def test_keyword_parameters(self) -> None:
         """Keyword arguments become the activation's parameters."""
-        variant = nntrace.Network.from_dict(seed_network()).with_activation("leaky_relu", negative_slope=0.1)
+        variant = nntrace.Network.from_dict(seed_network()).with_activation(
+            "leaky_relu", negative_slope=0.1
+        )
 
         assert _layer_activations(variant)[0] == {"name": "leaky_relu", "negative_slope": 0.1}
 
@@ -108,7 +131,9 @@ class TestSerialisation:
         """A network saved as JSON loads back equal, also from a request body with 'network'."""
         net = nntrace.Network.from_dict(seed_network())
         net.save(tmp_path / "net.json")
-        (tmp_path / "request.json").write_text(json.dumps({"network": seed_network(), "inputs": [[1, 2, 3]]}))
+        (tmp_path / "request.json").write_text(
+            json.dumps({"network": seed_network(), "inputs": [[1, 2, 3]]})
+        )
 
         assert nntrace.Network.load(tmp_path / "net.json") == net
         assert nntrace.Network.load(tmp_path / "request.json") == net
@@ -135,7 +160,10 @@ class TestSerialisation:
 
     @pytest.mark.parametrize(
         ("doc", "message"),
-        [({"layers": []}, "input_size"), ({"input_size": 2, "layers": [{"weights": [[1, 2]]}]}, "no bias")],
+        [
+            ({"layers": []}, "input_size"),
+            ({"input_size": 2, "layers": [{"weights": [[1, 2]]}]}, "no bias"),
+        ],
         ids=["no-input-size", "no-bias"],
     )
     def test_incomplete_documents(self, doc: dict[str, Any], message: str) -> None:

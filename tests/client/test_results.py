@@ -71,7 +71,9 @@ class TestTables:
 
     def test_repr_is_short(self, traced: nntrace.Evaluation) -> None:
         """repr() summarises instead of dumping arrays."""
-        assert repr(traced) == "Evaluation(samples=2, outputs=1, layers=2, nodes=10, dtype='float64')"
+        assert (
+            repr(traced) == "Evaluation(samples=2, outputs=1, layers=2, nodes=10, dtype='float64')"
+        )
 
     def test_other_results_render(self, sdk: nntrace.Client, seed: nntrace.Network) -> None:
         """Validation, activation info and values render as text and HTML."""
@@ -96,7 +98,9 @@ class TestDataFrame:
         frame = traced.to_dataframe()
 
         assert len(frame) == 2 * (4 + 1)
-        row = frame[(frame.layer_name == "hidden") & (frame["sample"] == 0) & (frame.node == 0)].iloc[0]
+        row = frame[
+            (frame.layer_name == "hidden") & (frame["sample"] == 0) & (frame.node == 0)
+        ].iloc[0]
         assert row.z == pytest.approx(2.4)
         assert row.a == pytest.approx(1 / (1 + np.exp(-2.4)))
         assert row.derivative == pytest.approx(row.a * (1 - row.a))
@@ -108,7 +112,9 @@ class TestDataFrame:
         assert list(frame.columns[:2]) == ["variant", "layer"]
         assert frame.groupby("variant").size().to_dict() == {"relu": 10, "tanh": 10}
 
-    def test_without_pandas(self, traced: nntrace.Evaluation, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_without_pandas(
+        self, traced: nntrace.Evaluation, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Without pandas, to_dataframe explains which extra to install."""
         monkeypatch.setitem(sys.modules, "pandas", None)
 
@@ -137,7 +143,9 @@ class TestPlots:
         assert relu.get_ydata().tolist() == [0.0, 0.0, 0.0, 1.0, 2.0]
         assert slopes.get_lines()[1].get_ydata()[2] == pytest.approx(1.0)
 
-    def test_plot_activations_from_environment(self, live_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_plot_activations_from_environment(
+        self, live_server: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Without a client, plot_activations uses NNTRACE_URL."""
         monkeypatch.setenv("NNTRACE_URL", live_server)
 
@@ -145,7 +153,9 @@ class TestPlots:
 
         assert len(figure.axes) == 1
 
-    def test_without_matplotlib(self, traced: nntrace.Evaluation, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_without_matplotlib(
+        self, traced: nntrace.Evaluation, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Without matplotlib, plotting explains which extra to install."""
         monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
 
@@ -163,7 +173,7 @@ def test_nothing_on_stderr(
     result.to_dataframe()
     result.plot()
     nntrace.plot_activations(["sigmoid", "relu"], sdk)
-    print(result)
+    print(result)  # noqa: T201  (what a notebook user does)
 
     out, err = capfd.readouterr()
     assert err == ""

@@ -44,7 +44,10 @@ def test_post_is_retried_with_the_same_body() -> None:
 @pytest.mark.parametrize(("retries", "attempts"), [(0, 1), (1, 2), (2, 3)])
 def test_retries_run_out(retries: int, attempts: int) -> None:
     """When every attempt fails the last answer is raised as its typed exception."""
-    with scripted_server([Reply.problem(503, "not-ready")]) as (url, server), _client(url, retries) as client:
+    with (
+        scripted_server([Reply.problem(503, "not-ready")]) as (url, server),
+        _client(url, retries) as client,
+    ):
         with pytest.raises(nntrace.ServiceNotReadyError):
             client.ready()
 

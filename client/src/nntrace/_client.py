@@ -365,8 +365,15 @@ def _transport_error(
     if _is_timeout(error):
         return APITimeoutError(f"{method} {url} timed out (timeout={timeout!r} s)", request=request)
     return APIConnectionError(
-        f"cannot reach the nntrace service: {method} {url}: {error}", request=request
+        f"cannot reach the nntrace service: {method} {url}: {_reason(error)}", request=request
     )
+
+
+def _reason(error: requests.RequestException) -> str:
+    """The innermost cause, without urllib3's pool description (``Connection refused``)."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    text = str(reason if reason is not None else error)
+    return text.rsplit(": ", 1)[-1] if reason is not None else text
 
 
 def _is_timeout(error: requests.RequestException) -> bool:
