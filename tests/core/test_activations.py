@@ -604,3 +604,26 @@ def test_parameters_are_bound_and_labelled() -> None:
     assert bind({"name": "relu", "max_value": None}).label == "relu"
     assert bind("gelu").params == {"approximate": False}
     assert bind({"name": "elu", "alpha": 2}).params == {"alpha": 2.0}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_any_shape_and_dtype_is_kept(dtype: DType) -> None:
+    """Layers pass (batch, units), but a single value, a vector or an empty batch work too."""
+    for name in sorted(CATALOG):
+        spec: Params = {"name": name}
+        if name == "threshold":
+            spec |= {"threshold": 0.0, "default_value": 0.0}
+        bound = bind(spec)
+        shapes: list[tuple[int, ...]] = [(4,), (0, 4), (2, 3, 4)]
+        if bound.kind == "elementwise":
+            shapes.append(())
+        for shape in shapes:
+            z = np.linspace(-2.0, 2.0, math.prod(shape)).reshape(shape).astype(dtype)
+            with strict():
+                a = bound(z)
+                d = bound.derivative(z, a)
+                g = bound.backward(z, a, np.ones_like(a))
+            out_shape = (*shape[:-1], bound.output_units(shape[-1])) if shape else ()
+            assert a.shape == d.shape == out_shape, (name, shape)
+            assert g.shape == shape, (name, shape)
+            assert a.dtype == d.dtype == g.dtype == dtype, (name, shape)

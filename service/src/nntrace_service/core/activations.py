@@ -102,8 +102,9 @@ class Activation:
     """A catalog entry: what the function is, how to compute it and its derivative.
 
     ``forward(z, **params)`` returns the activation; ``derivative(z, a, **params)`` returns
-    da/dz element by element (for the softmax family, the diagonal of the Jacobian), given
-    ``a = forward(z)`` so that sigmoid' = a(1 - a) need not recompute anything.
+    da/dz element by element (for the softmax family, the diagonal of the Jacobian; for glu,
+    which halves the units, ``d out_i / d a_i`` = sigmoid(b_i), with the output's shape), given
+    ``a = forward(z)`` so that, e.g., exponential' = a need not recompute anything.
     Softmax-family entries (``kind="axis"``) also give ``vjp(z, a, g, **params)``, the
     vector-Jacobian product back-propagation needs, and work along the last axis.
     """

@@ -44,14 +44,17 @@ def _in_float64(fn: Callable[..., F64]) -> Callable[..., Array]:
 
     Rounding once at the end keeps float32 results faithful; adding 0.0 turns the ``-0.0``
     that products like ``x * sigmoid(x)`` leave for very negative x into a plain 0, which is
-    what a learner expects to read in a trace.
+    what a learner expects to read in a trace. A 0-d input is lifted to 1-d for ``fn`` (so that
+    masks can index it) and the result put back to 0-d.
     """
 
     @functools.wraps(fn)
     def wrapper(*arrays: Array, **params: Any) -> Array:
-        dtype = np.result_type(np.asarray(arrays[0]).dtype, np.float32)
-        out = fn(*(np.asarray(x, dtype=np.float64) for x in arrays), **params)
-        return (out + 0.0).astype(dtype, copy=False)
+        first = np.asarray(arrays[0])
+        dtype = np.result_type(first.dtype, np.float32)
+        out = fn(*(np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in arrays), **params)
+        result = (out + 0.0).astype(dtype, copy=False)
+        return result.reshape(()) if first.ndim == 0 else result
 
     return wrapper
 
