@@ -40,7 +40,9 @@ INF = math.inf
 
 
 def _in_float64(fn: Callable[..., F64]) -> Callable[..., Array]:
-    """Run ``fn`` on float64 copies of its array arguments and return the first one's dtype.
+    """Run ``fn`` on float64 versions of its array arguments and return the first one's dtype.
+
+    ``fn`` must not write into its arguments: for float64 input they are the caller's arrays.
 
     Rounding once at the end keeps float32 results faithful; adding 0.0 turns the ``-0.0``
     that products like ``x * sigmoid(x)`` leave for very negative x into a plain 0, which is
@@ -114,8 +116,8 @@ def _ndtr(z: F64) -> F64:
     """Standard normal CDF as erfc(-z/sqrt 2)/2, accurate in the far left tail where
     1 + erf(z/sqrt 2) cancels.
 
-    numpy has no erfc, and the core may not use scipy, so the standard library's correctly
-    rounded-to-an-ulp ``math.erfc`` is mapped over the array; about 0.1 microseconds an element.
+    numpy has no erfc and the core may not use scipy, so the standard library's ``math.erfc``
+    (accurate to about an ulp) is mapped over the array: about 0.1 microseconds an element.
     """
     return _f64(0.5 * np.asarray(_ERFC(-z / math.sqrt(2.0)), dtype=np.float64))
 
