@@ -48,10 +48,12 @@ class NodeTrace:
 
     def line(self, decimals: int = 4) -> str:
         """The calculation as a learner would write it by hand."""
-        terms = [f"{_factor(t.weight, decimals)}×{_factor(t.input, decimals)}" for t in self.terms]
-        if len(terms) > MAX_TERMS_IN_LINE:
-            hidden = len(terms) - MAX_TERMS_IN_LINE + 1
-            terms = [*terms[: MAX_TERMS_IN_LINE - 1], f"… ({hidden} more terms)"]
+        shown = self.terms
+        if len(shown) > MAX_TERMS_IN_LINE:  # format only the terms that are shown
+            shown = shown[: MAX_TERMS_IN_LINE - 1]
+        terms = [f"{_factor(t.weight, decimals)}×{_factor(t.input, decimals)}" for t in shown]
+        if len(self.terms) > MAX_TERMS_IN_LINE:
+            terms.append(f"… ({len(self.terms) - MAX_TERMS_IN_LINE + 1} more terms)")
         weighted_sum = " + ".join([*terms, _factor(self.bias, decimals)])
         z = short_number(self.z, decimals)
         if self.elementwise:
