@@ -17,7 +17,12 @@ PRAIRIELEARN_SCHEMA = json.loads((HERE / "prairielearn_results.schema.json").rea
 REFERENCE = {
     "input_size": 2,
     "layers": [
-        {"name": "h", "activation": "sigmoid", "weights": [[0.5, -0.25], [0.75, 0.1]], "bias": [0.1, -0.2]},
+        {
+            "name": "h",
+            "activation": "sigmoid",
+            "weights": [[0.5, -0.25], [0.75, 0.1]],
+            "bias": [0.1, -0.2],
+        },
         {"name": "o", "activation": "tanh", "weights": [[1.0, -1.5]], "bias": [0.25]},
     ],
 }
@@ -32,12 +37,33 @@ WORKED: dict[str, Any] = {
         },
     },
     "test_cases": [
-        {"id": "in1", "name": "Input x=[1, 2]", "input": [1.0, 2.0], "points": 5, "visibility": "visible"},
-        {"id": "in2", "name": "Hidden input 2", "input": [-1.0, 0.5], "points": 5, "visibility": "after_due_date"},
+        {
+            "id": "in1",
+            "name": "Input x=[1, 2]",
+            "input": [1.0, 2.0],
+            "points": 5,
+            "visibility": "visible",
+        },
+        {
+            "id": "in2",
+            "name": "Hidden input 2",
+            "input": [-1.0, 0.5],
+            "points": 5,
+            "visibility": "after_due_date",
+        },
     ],
     "tolerance": {"profile": "hand", "rtol": 1e-3, "atol": 1e-4, "equal_nan": False},
-    "scoring": {"layer_weights": "equal", "node_credit": "fraction", "follow_through": True, "follow_through_credit": 1.0},
-    "feedback": {"include_trace": "mismatches", "max_mismatches_per_layer": 5, "reveal_expected": "visible_only"},
+    "scoring": {
+        "layer_weights": "equal",
+        "node_credit": "fraction",
+        "follow_through": True,
+        "follow_through_credit": 1.0,
+    },
+    "feedback": {
+        "include_trace": "mismatches",
+        "max_mismatches_per_layer": 5,
+        "reveal_expected": "visible_only",
+    },
 }
 
 

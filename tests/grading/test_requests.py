@@ -12,41 +12,119 @@ from tests.grading.support import REFERENCE, WORKED, worked
 
 
 def bad_layer() -> dict[str, Any]:
-    return {**REFERENCE, "layers": [REFERENCE["layers"][0], dict(REFERENCE["layers"][1], weights=[[1.0, 2.0, 3.0]])]}
+    return {
+        **REFERENCE,
+        "layers": [REFERENCE["layers"][0], dict(REFERENCE["layers"][1], weights=[[1.0, 2.0, 3.0]])],
+    }
 
 
 @pytest.mark.parametrize(
     ("changes", "status", "slug", "pointer"),
     [
-        ({"reference": {"network": bad_layer()}}, 422, "shape-mismatch", "/reference/network/layers/1/weights"),
-        ({"reference": {"network": {**REFERENCE, "layers": [dict(REFERENCE["layers"][0], activation="sigmoidd")]}}}, 422, "unknown-activation", "/reference/network/layers/0/activation"),
+        (
+            {"reference": {"network": bad_layer()}},
+            422,
+            "shape-mismatch",
+            "/reference/network/layers/1/weights",
+        ),
+        (
+            {
+                "reference": {
+                    "network": {
+                        **REFERENCE,
+                        "layers": [dict(REFERENCE["layers"][0], activation="sigmoidd")],
+                    }
+                }
+            },
+            422,
+            "unknown-activation",
+            "/reference/network/layers/0/activation",
+        ),
         ({"reference": {"network_id": "cs101-hw3-ref"}}, 422, "validation-error", "/reference"),
         ({"reference": {}}, 422, "validation-error", "/reference"),
         ({"test_cases": {"test_suite_id": "cs101"}}, 422, "validation-error", "/test_cases"),
         ({"test_cases": []}, 422, "validation-error", "/test_cases"),
-        ({"test_cases": [{"input": [1.0, 2.0, 3.0]}]}, 422, "validation-error", "/test_cases/0/input"),
-        ({"test_cases": [{"id": "a", "input": [1, 2]}, {"id": "a", "input": [1, 2]}]}, 422, "validation-error", "/test_cases/1/id"),
-        ({"test_cases": [{"input": [1, 2], "points": -1}]}, 422, "validation-error", "/test_cases/0/points"),
-        ({"test_cases": [{"input": [1, 2], "visibility": "secret"}]}, 422, "validation-error", "/test_cases/0/visibility"),
+        (
+            {"test_cases": [{"input": [1.0, 2.0, 3.0]}]},
+            422,
+            "validation-error",
+            "/test_cases/0/input",
+        ),
+        (
+            {"test_cases": [{"id": "a", "input": [1, 2]}, {"id": "a", "input": [1, 2]}]},
+            422,
+            "validation-error",
+            "/test_cases/1/id",
+        ),
+        (
+            {"test_cases": [{"input": [1, 2], "points": -1}]},
+            422,
+            "validation-error",
+            "/test_cases/0/points",
+        ),
+        (
+            {"test_cases": [{"input": [1, 2], "visibility": "secret"}]},
+            422,
+            "validation-error",
+            "/test_cases/0/visibility",
+        ),
         ({"tolerance": {"rtol": -1e-3}}, 422, "validation-error", "/tolerance/rtol"),
         ({"tolerance": {"rtol": 2}}, 422, "validation-error", "/tolerance/rtol"),
         ({"tolerance": {"atol": "small"}}, 422, "validation-error", "/tolerance/atol"),
         ({"tolerance": {"profile": "float16"}}, 422, "validation-error", "/tolerance/profile"),
-        ({"tolerance": {"layers": {"z": {"atol": 1}}}}, 422, "validation-error", "/tolerance/layers/z"),
+        (
+            {"tolerance": {"layers": {"z": {"atol": 1}}}},
+            422,
+            "validation-error",
+            "/tolerance/layers/z",
+        ),
         ({"tolerance": {"tolerance": 1}}, 422, "validation-error", "/tolerance/tolerance"),
-        ({"scoring": {"layer_weights": [1, 2, 3]}}, 422, "validation-error", "/scoring/layer_weights"),
+        (
+            {"scoring": {"layer_weights": [1, 2, 3]}},
+            422,
+            "validation-error",
+            "/scoring/layer_weights",
+        ),
         ({"scoring": {"layer_weights": [0, 0]}}, 422, "validation-error", "/scoring/layer_weights"),
-        ({"scoring": {"follow_through_credit": 1.5}}, 422, "validation-error", "/scoring/follow_through_credit"),
-        ({"feedback": {"max_mismatches_per_layer": -1}}, 422, "validation-error", "/feedback/max_mismatches_per_layer"),
+        (
+            {"scoring": {"follow_through_credit": 1.5}},
+            422,
+            "validation-error",
+            "/scoring/follow_through_credit",
+        ),
+        (
+            {"feedback": {"max_mismatches_per_layer": -1}},
+            422,
+            "validation-error",
+            "/feedback/max_mismatches_per_layer",
+        ),
     ],
     ids=[
-        "reference-shape", "reference-activation", "network-id", "reference-empty", "suite-id",
-        "no-cases", "input-size", "duplicate-id", "negative-points", "visibility", "negative-rtol",
-        "huge-rtol", "atol-text", "profile", "unknown-layer", "unknown-key", "weights-length",
-        "weights-zero", "credit", "mismatches",
+        "reference-shape",
+        "reference-activation",
+        "network-id",
+        "reference-empty",
+        "suite-id",
+        "no-cases",
+        "input-size",
+        "duplicate-id",
+        "negative-points",
+        "visibility",
+        "negative-rtol",
+        "huge-rtol",
+        "atol-text",
+        "profile",
+        "unknown-layer",
+        "unknown-key",
+        "weights-length",
+        "weights-zero",
+        "credit",
+        "mismatches",
     ],
 )
-def test_bad_request_is_a_problem(client: FlaskClient, changes: dict[str, Any], status: int, slug: str, pointer: str) -> None:
+def test_bad_request_is_a_problem(
+    client: FlaskClient, changes: dict[str, Any], status: int, slug: str, pointer: str
+) -> None:
     """The problem names its type and points at the offending field."""
     response = client.post("/v1/grade", json=worked(**changes))
     problem = response.get_json()
@@ -74,8 +152,14 @@ def test_unknown_format_parameter(client: FlaskClient) -> None:
 
 def test_reference_overflow_is_a_problem(client: FlaskClient) -> None:
     """A reference whose values overflow on a test input is a non-finite-result problem."""
-    network = {"input_size": 2, "layers": [{"name": "h", "activation": "exponential", "weights": [[900, 0]], "bias": [0]}]}
-    body = worked(reference={"network": network}, submission={"kind": "node_values", "node_values": [{"layers": [[1.0]]}]})
+    network = {
+        "input_size": 2,
+        "layers": [{"name": "h", "activation": "exponential", "weights": [[900, 0]], "bias": [0]}],
+    }
+    body = worked(
+        reference={"network": network},
+        submission={"kind": "node_values", "node_values": [{"layers": [[1.0]]}]},
+    )
     body["test_cases"] = [{"input": [1.0, 0.0]}]
 
     response = client.post("/v1/grade", json=body)
@@ -108,7 +192,13 @@ def test_too_many_cases(client: FlaskClient) -> None:
     ],
     ids=["xml", "text-xml", "json", "any", "query-wins", "body", "body-over-accept"],
 )
-def test_format_negotiation(client: FlaskClient, accept: str | None, query: str | None, body_format: str | None, expected: str) -> None:
+def test_format_negotiation(
+    client: FlaskClient,
+    accept: str | None,
+    query: str | None,
+    body_format: str | None,
+    expected: str,
+) -> None:
     """?format= wins, then the body's format, then the Accept header (XML means JUnit)."""
     headers = {"Accept": accept} if accept else {}
     body = worked(format=body_format) if body_format else WORKED

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.grading.support import REFERENCE, WORKED, check_gradescope, check_junit, check_prairielearn, strict_json, worked
+from tests.grading.support import (
+    REFERENCE,
+    WORKED,
+    check_gradescope,
+    check_junit,
+    check_prairielearn,
+    strict_json,
+    worked,
+)
 
 GOOD_IN2 = {"layers": [[0.371684, 0.289050], [0.185920]]}
 GOOD_IN1 = {"layers": [[0.524979, 0.679179], [-0.239071]]}
@@ -35,25 +43,53 @@ def all_text(document: dict[str, Any]) -> str:
 @pytest.mark.parametrize(
     ("in1", "points", "message"),
     [
-        ({"layers": [[0.524979, "abc"], [-0.239071]]}, 8.75, "h2: got the text 'abc', expected a number"),
+        (
+            {"layers": [[0.524979, "abc"], [-0.239071]]},
+            8.75,
+            "h2: got the text 'abc', expected a number",
+        ),
         ({"layers": [[0.524979, None], [-0.239071]]}, 8.75, "h2: missing value"),
         ({"layers": [[0.524979, True], [-0.239071]]}, 8.75, "h2: got true, expected a number"),
         ({"layers": [[0.524979, [0.6]], [-0.239071]]}, 8.75, "h2: got a list, expected a number"),
-        ({"layers": [[0.524979, 0.679179, 0.1], [-0.239071]]}, 7.5, "layer h: expected 2 values, got 3"),
+        (
+            {"layers": [[0.524979, 0.679179, 0.1], [-0.239071]]},
+            7.5,
+            "layer h: expected 2 values, got 3",
+        ),
         ({"layers": [[0.524979], [-0.239071]]}, 7.5, "layer h: expected 2 values, got 1"),
         ({"layers": [[0.524979, 0.679179]]}, 7.5, "expected 2 layers (h, o), got 1"),
-        ({"layers": [[0.524979, 0.679179], [-0.239071], [1.0]]}, 10.0, "expected 2 layers (h, o), got 3"),
+        (
+            {"layers": [[0.524979, 0.679179], [-0.239071], [1.0]]},
+            10.0,
+            "expected 2 layers (h, o), got 3",
+        ),
         ({"layers": "0.5, 0.6"}, 5.0, "expected a list of layers, got the text '0.5, 0.6'"),
         ({"layers": {"h": [0.524979, 0.679179]}}, 7.5, "no values for layer o"),
-        ({"layers": {"h": [0.524979, 0.679179], "o": [-0.239071], "x": [1]}}, 10.0, "unknown layer 'x'"),
+        (
+            {"layers": {"h": [0.524979, 0.679179], "o": [-0.239071], "x": [1]}},
+            10.0,
+            "unknown layer 'x'",
+        ),
         (None, 5.0, "no values submitted for test case 'in1'"),
     ],
     ids=[
-        "string", "null", "boolean", "nested", "extra-node", "missing-node", "missing-layer",
-        "extra-layer", "layers-as-text", "named-missing", "named-unknown", "case-missing",
+        "string",
+        "null",
+        "boolean",
+        "nested",
+        "extra-node",
+        "missing-node",
+        "missing-layer",
+        "extra-layer",
+        "layers-as-text",
+        "named-missing",
+        "named-unknown",
+        "case-missing",
     ],
 )
-def test_malformed_values_are_feedback(client: FlaskClient, in1: Any, points: float, message: str) -> None:
+def test_malformed_values_are_feedback(
+    client: FlaskClient, in1: Any, points: float, message: str
+) -> None:
     """Each malformed value costs only what it touches and is explained in a sentence."""
     document = grade(client, values(in1))
 
@@ -72,7 +108,10 @@ def test_malformed_layer_ends_follow_through(client: FlaskClient) -> None:
 
 def test_values_by_position_and_flat_row(client: FlaskClient) -> None:
     """node_values may be a list in case order, and a layer may be written as [[...]]."""
-    submission = {"kind": "node_values", "node_values": [{"layers": [[[0.524979, 0.679179]], [-0.239071]]}, GOOD_IN2]}
+    submission = {
+        "kind": "node_values",
+        "node_values": [{"layers": [[[0.524979, 0.679179]], [-0.239071]]}, GOOD_IN2],
+    }
 
     assert grade(client, submission)["points"] == 10.0
 
@@ -82,13 +121,42 @@ def test_values_by_position_and_flat_row(client: FlaskClient) -> None:
     [
         ("h1=0.5", "submission must be an object"),
         ({"kind": "essay"}, "submission.kind must be 'node_values' or 'network'"),
-        ({"kind": "node_values", "node_values": 3}, "must be an object keyed by test case id (in1, in2)"),
-        ({"kind": "node_values", "node_values": {"x": GOOD_IN1}}, "no values for any test case (expected in1, in2)"),
-        ({"kind": "network", "network": {"input_size": 2}}, "submission/network/layers: Field required"),
-        ({"kind": "network", "network": {"input_size": 3, "layers": [{"weights": [[1, 2, 3]], "bias": [0]}]}}, "your network takes 3 inputs"),
-        ({"kind": "network", "network": {"input_size": 2, "layers": [{"weights": [[1, 2]], "bias": [0, 1]}]}}, "bias must have one entry per node"),
+        (
+            {"kind": "node_values", "node_values": 3},
+            "must be an object keyed by test case id (in1, in2)",
+        ),
+        (
+            {"kind": "node_values", "node_values": {"x": GOOD_IN1}},
+            "no values for any test case (expected in1, in2)",
+        ),
+        (
+            {"kind": "network", "network": {"input_size": 2}},
+            "submission/network/layers: Field required",
+        ),
+        (
+            {
+                "kind": "network",
+                "network": {"input_size": 3, "layers": [{"weights": [[1, 2, 3]], "bias": [0]}]},
+            },
+            "your network takes 3 inputs",
+        ),
+        (
+            {
+                "kind": "network",
+                "network": {"input_size": 2, "layers": [{"weights": [[1, 2]], "bias": [0, 1]}]},
+            },
+            "bias must have one entry per node",
+        ),
     ],
-    ids=["text", "kind", "values-type", "no-case", "network-invalid", "network-inputs", "network-shape"],
+    ids=[
+        "text",
+        "kind",
+        "values-type",
+        "no-case",
+        "network-invalid",
+        "network-inputs",
+        "network-shape",
+    ],
 )
 def test_unusable_submission(client: FlaskClient, submission: Any, error: str) -> None:
     """A submission that cannot be read at all is gradable: false with the reason, in every format."""
@@ -118,7 +186,13 @@ class TestNetworkSubmission:
 
     def test_wrong_hidden_weight_gets_follow_through(self, client: FlaskClient) -> None:
         """A wrong weight in h2 fails h2 on both inputs; o still earns credit through follow-through."""
-        network = {**REFERENCE, "layers": [dict(REFERENCE["layers"][0], weights=[[0.5, -0.25], [0.7, 0.1]]), REFERENCE["layers"][1]]}
+        network = {
+            **REFERENCE,
+            "layers": [
+                dict(REFERENCE["layers"][0], weights=[[0.5, -0.25], [0.7, 0.1]]),
+                REFERENCE["layers"][1],
+            ],
+        }
 
         document = grade(client, {"kind": "network", "network": network})
 
@@ -127,10 +201,18 @@ class TestNetworkSubmission:
 
     def test_overflowing_network_fails_without_error(self, client: FlaskClient) -> None:
         """A student network whose values overflow fails its checks instead of aborting grading."""
-        network = {"input_size": 2, "layers": [
-            {"name": "h", "activation": "exponential", "weights": [[900, 0], [0, 900]], "bias": [0, 0]},
-            REFERENCE["layers"][1],
-        ]}
+        network = {
+            "input_size": 2,
+            "layers": [
+                {
+                    "name": "h",
+                    "activation": "exponential",
+                    "weights": [[900, 0], [0, 900]],
+                    "bias": [0, 0],
+                },
+                REFERENCE["layers"][1],
+            ],
+        }
 
         document = grade(client, {"kind": "network", "network": network})
 
@@ -163,4 +245,6 @@ def test_reveal_always(client: FlaskClient) -> None:
 
     document = strict_json(client.post("/v1/grade", json=body).data)
 
-    assert document["cases"][1]["layers"][0]["mismatches"][0]["expected"] == pytest.approx(1 / (1 + math.exp(0.9)), abs=1e-12)
+    assert document["cases"][1]["layers"][0]["mismatches"][0]["expected"] == pytest.approx(
+        1 / (1 + math.exp(0.9)), abs=1e-12
+    )

@@ -14,9 +14,16 @@ from tests.grading.support import REFERENCE, strict_json
 HAND = Tolerance(rtol=1e-3, atol=1e-4)
 
 
-def one(got: float, expected: float, tolerance: Tolerance = HAND) -> tuple[bool, float, float, float]:
+def one(
+    got: float, expected: float, tolerance: Tolerance = HAND
+) -> tuple[bool, float, float, float]:
     result = check(np.array([got]), np.array([expected]), tolerance)
-    return bool(result.ok[0]), float(result.abs_err[0]), float(result.rel_err[0]), float(result.allowed[0])
+    return (
+        bool(result.ok[0]),
+        float(result.abs_err[0]),
+        float(result.rel_err[0]),
+        float(result.allowed[0]),
+    )
 
 
 class TestCheck:
@@ -90,7 +97,9 @@ class TestCheck:
     def test_float32_values(self) -> None:
         """A value computed in float32 passes the float32 profile but not float64-strict."""
         z = np.float32(0.75)
-        got = float(np.float32(1) / (np.float32(1) + np.exp(-z, dtype=np.float32)) + np.float32(3e-7))
+        got = float(
+            np.float32(1) / (np.float32(1) + np.exp(-z, dtype=np.float32)) + np.float32(3e-7)
+        )
         expected = 1.0 / (1.0 + math.exp(-0.75))
 
         assert one(got, expected, resolve("float32").default)[0] is True
@@ -100,7 +109,12 @@ class TestCheck:
 class TestResolve:
     @pytest.mark.parametrize(
         ("profile", "rtol", "atol"),
-        [("float64", 1e-5, 1e-8), ("float64-strict", 1e-7, 1e-7), ("float32", 1e-4, 1e-5), ("hand", 1e-3, 1e-4)],
+        [
+            ("float64", 1e-5, 1e-8),
+            ("float64-strict", 1e-7, 1e-7),
+            ("float32", 1e-4, 1e-5),
+            ("hand", 1e-3, 1e-4),
+        ],
     )
     def test_profiles(self, profile: str, rtol: float, atol: float) -> None:
         """Each profile has grading.md's recommended numbers."""
@@ -119,13 +133,24 @@ class TestResolve:
     def test_short(self) -> None:
         """Tolerances print as people write them."""
 
-        assert [short(v) for v in (1e-4, 1e-3, 0.5, 2.5e-6, 0.0)] == ["1e-4", "1e-3", "0.5", "2.5e-6", "0"]
+        assert [short(v) for v in (1e-4, 1e-3, 0.5, 2.5e-6, 0.0)] == [
+            "1e-4",
+            "1e-3",
+            "0.5",
+            "2.5e-6",
+            "0",
+        ]
 
 
 def test_number_never_bare() -> None:
     """Non-finite numbers become the strings NaN, Infinity, -Infinity."""
 
-    assert [number(v) for v in (math.nan, math.inf, -math.inf, 1.5)] == ["NaN", "Infinity", "-Infinity", 1.5]
+    assert [number(v) for v in (math.nan, math.inf, -math.inf, 1.5)] == [
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        1.5,
+    ]
 
 
 def _grade(client: FlaskClient, values: list, tolerance: dict) -> dict:
@@ -171,5 +196,8 @@ class TestThroughTheEndpoint:
         """Without a tolerance, float64 (1e-5, 1e-8) applies: four-decimal hand values fail."""
         got = _grade(client, [[0.525, 0.6792], [-0.2391]], {})
 
-        assert (got["tolerance_used"]["profile"], got["tolerance_used"]["rtol"]) == ("float64", 1e-5)
+        assert (got["tolerance_used"]["profile"], got["tolerance_used"]["rtol"]) == (
+            "float64",
+            1e-5,
+        )
         assert got["points"] < 1.0

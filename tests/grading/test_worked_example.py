@@ -7,7 +7,13 @@ import math
 import pytest
 from flask.testing import FlaskClient
 
-from tests.grading.support import WORKED, check_gradescope, check_junit, check_prairielearn, strict_json
+from tests.grading.support import (
+    WORKED,
+    check_gradescope,
+    check_junit,
+    check_prairielearn,
+    strict_json,
+)
 
 
 def sigmoid(z: float) -> float:
@@ -38,7 +44,10 @@ class TestNative:
     def test_case_points(self, native: dict) -> None:
         """Input 1 earns 1.25 + 2.5 = 3.75; input 2 earns all 5."""
 
-        got = [(c["id"], c["points"], [layer["points"] for layer in c["layers"]]) for c in native["cases"]]
+        got = [
+            (c["id"], c["points"], [layer["points"] for layer in c["layers"]])
+            for c in native["cases"]
+        ]
 
         assert got == [("in1", 3.75, [1.25, 2.5]), ("in2", 5.0, [2.5, 2.5])]
 
@@ -70,7 +79,11 @@ class TestNative:
         layer_o = native["cases"][0]["layers"][1]
         (follow,) = layer_o["follow_through"]
 
-        assert (layer_o["nodes_ok"], layer_o["nodes_follow_through"], layer_o["points"]) == (0, 1, 2.5)
+        assert (layer_o["nodes_ok"], layer_o["nodes_follow_through"], layer_o["points"]) == (
+            0,
+            1,
+            2.5,
+        )
         assert follow["node"] == "o1"
         assert follow["expected_reference"] == pytest.approx(O1, abs=1e-15)
         assert follow["expected_given_your_inputs"] == pytest.approx(O1_GIVEN_STUDENT, abs=1e-15)
@@ -116,7 +129,10 @@ def test_gradescope(client: FlaskClient) -> None:
 
     check_gradescope(document)
     assert "score" not in document
-    rows = [(t["number"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in document["tests"]]
+    rows = [
+        (t["number"], t["score"], t["max_score"], t["status"], t["visibility"])
+        for t in document["tests"]
+    ]
     assert rows == [
         ("1.1", 1.25, 2.5, "failed", "visible"),
         ("1.2", 2.5, 2.5, "passed", "visible"),
@@ -128,7 +144,9 @@ def test_gradescope(client: FlaskClient) -> None:
     assert document["tests"][2]["name"] == "Hidden input 2, layer h"
     assert document["tests"][0]["output"].startswith(f"Node h2: expected {H2:.6f}, got 0.670000")
     assert "full follow-through credit" in document["tests"][1]["output"]
-    assert document["output"].startswith("**8.75 / 10** (|got − expected| ≤ 1e-4 + 1e-3·|expected|)")
+    assert document["output"].startswith(
+        "**8.75 / 10** (|got − expected| ≤ 1e-4 + 1e-3·|expected|)"
+    )
 
 
 def test_prairielearn(client: FlaskClient) -> None:

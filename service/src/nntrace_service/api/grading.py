@@ -83,7 +83,9 @@ def compare() -> dict[str, Any]:
         forward = result
 
         def trace_line(layer: int, sample: int, node: int) -> str:
-            return scoring.reference_trace(forward, sample, layer, node).line(body.decimals)
+            trace = scoring.reference_trace(forward, sample, layer, node)
+            label = scoring.node_label(trace.layer_name, node)
+            return label + trace.line(body.decimals).removeprefix(trace.label)
 
     return comparing.compare_layers(
         expected,
