@@ -10,11 +10,14 @@ terms, 40 expression characters, 50 values).
 from __future__ import annotations
 
 import base64
+import json
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import requests
 
 from tests.service.conftest import LIMITS, Call
 
@@ -290,3 +293,39 @@ def test_the_table_is_large_and_unique() -> None:
     """At least 35 distinct cases (the issue asks for 30)."""
     assert len(CASES) >= 35
     assert len({c.id for c in CASES}) == len(CASES)
+
+
+def chunked(body: bytes) -> Iterator[bytes]:
+    """The body in 1000-byte pieces: requests then sends it chunked, without Content-Length."""
+    for start in range(0, len(body), 1000):
+        yield body[start : start + 1000]
+
+
+def test_chunked_body_over_the_limit_is_413(limited_server: str) -> None:
+    """A body without Content-Length that outgrows the limit is refused as too large,
+    not cut at the limit and reported as malformed JSON."""
+    body = json.dumps({"network": None, "pad": "x" * LIMITS["max_body_bytes"]}).encode()
+    reply = requests.post(
+        f"{limited_server}/v1/evaluate",
+        data=chunked(body),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+
+    assert reply.status_code == 413, reply.text
+    assert reply.json()["type"] == "/problems/payload-too-large"
+
+
+def test_chunked_body_of_exactly_the_limit_is_accepted(limited_server: str) -> None:
+    """A chunked body of exactly the limit is read whole and evaluated."""
+    body = json.dumps(ev()).encode()
+    body += b" " * (LIMITS["max_body_bytes"] - len(body))
+    reply = requests.post(
+        f"{limited_server}/v1/evaluate",
+        data=chunked(body),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["outputs"] == [[5.5]]

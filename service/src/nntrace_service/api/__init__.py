@@ -6,6 +6,7 @@ from typing import TypeVar
 
 from flask import Flask, current_app, request
 from pydantic import BaseModel
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from nntrace_service.evaluation import validation_context
 from nntrace_service.settings import Settings
@@ -22,7 +23,19 @@ def settings() -> Settings:
 def parse_body(model: type[Model]) -> Model:
     """The JSON body validated as ``model``; werkzeug answers 415 for a non-JSON content type
     and 400 for malformed JSON, pydantic 422 with pointers for the rest."""
+    _refuse_truncated_body()
     return model.model_validate(request.get_json(), context=validation_context(settings()))
+
+
+def _refuse_truncated_body() -> None:
+    """413 for a body without Content-Length (chunked) that goes past the limit: werkzeug
+    stops reading such a body at MAX_CONTENT_LENGTH and hands on the truncated bytes, which
+    would then fail as "not valid JSON" at the limit's offset."""
+    limit = request.max_content_length
+    if request.content_length is not None or limit is None or not request.is_json:
+        return
+    if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
 
 
 def register_blueprints(app: Flask) -> None:
