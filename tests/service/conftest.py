@@ -130,16 +130,12 @@ def http_call(base_url: str) -> Call:
     return call
 
 
-@pytest.fixture
-def call_default(client: FlaskClient) -> Call:
-    """The Flask transport with default settings, for happy paths."""
-    return flask_call(client)
-
-
-@pytest.fixture
-def live_call(live_server: str) -> Call:
-    """The gunicorn transport with default settings."""
-    return http_call(live_server)
+@pytest.fixture(params=["flask", "gunicorn"])
+def api(request: pytest.FixtureRequest, client: FlaskClient) -> Call:
+    """Default settings over either transport, for happy paths."""
+    if request.param == "flask":
+        return flask_call(client)
+    return http_call(request.getfixturevalue("live_server"))
 
 
 @pytest.fixture(scope="session")

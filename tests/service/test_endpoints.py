@@ -13,19 +13,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from flask.testing import FlaskClient
 
 from nntrace_service import __version__
-from tests.service.conftest import Call, flask_call, http_call
+from tests.service.conftest import Call
 from tests.support import seed_network
-
-
-@pytest.fixture(params=["flask", "gunicorn"])
-def api(request: pytest.FixtureRequest, client: FlaskClient) -> Call:
-    """Default settings over either transport."""
-    if request.param == "flask":
-        return flask_call(client)
-    return http_call(request.getfixturevalue("live_server"))
 
 
 def sigmoid(z: float) -> float:

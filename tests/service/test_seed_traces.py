@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.service.conftest import Call, flask_call, http_call
+from tests.service.conftest import Call
 from tests.support import SEED_INPUTS, seed_network
 
 ACTIVATIONS: dict[str, Callable[[float], float]] = {
@@ -21,14 +21,6 @@ ACTIVATIONS: dict[str, Callable[[float], float]] = {
     "relu": lambda z: max(z, 0.0),
     "linear": lambda z: z,
 }
-
-
-@pytest.fixture(params=["flask", "gunicorn"])
-def api(request: pytest.FixtureRequest, client: Any) -> Call:
-    """Default settings over either transport."""
-    if request.param == "flask":
-        return flask_call(client)
-    return http_call(request.getfixturevalue("live_server"))
 
 
 def naive_forward(network: dict[str, Any], x: list[float]) -> list[list[tuple[float, float]]]:
