@@ -3,6 +3,7 @@ local servers for what a healthy service never does."""
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -157,8 +158,8 @@ class TestCatalogue:
         """__all__ lists exactly the public names of the package."""
         public = {
             name
-            for name in dir(nntrace)
-            if not name.startswith("_") and name not in {"cli", "plotting"}
+            for name, value in vars(nntrace).items()
+            if not name.startswith("_") and not isinstance(value, types.ModuleType)
         }
 
         assert sorted(nntrace.__all__) == sorted(public | {"__version__"})
