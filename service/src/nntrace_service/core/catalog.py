@@ -52,6 +52,13 @@ def _in_float64(fn: Callable[..., F64]) -> Callable[..., Array]:
 
     @functools.wraps(fn)
     def wrapper(*arrays: Array, **params: Any) -> Array:
+        if all(type(x) is np.ndarray and x.ndim for x in arrays):  # the network's arrays
+            dtype = arrays[0].dtype
+            if all(x.dtype == np.float64 for x in arrays):
+                return fn(*arrays, **params) + 0.0
+            if dtype == np.float32:
+                widened = (x.astype(np.float64) for x in arrays)
+                return (fn(*widened, **params) + 0.0).astype(np.float32)
         first = np.asarray(arrays[0])
         dtype = np.result_type(first.dtype, np.float32)
         out = fn(*(np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in arrays), **params)
@@ -67,14 +74,11 @@ def _f64(x: Any) -> F64:
 
 
 def _sigmoid(z: F64) -> F64:
-    """Logistic function on masks: 1/(1+e^-z) for z >= 0, e^z/(1+e^z) below, so exp never
-    sees a large positive argument."""
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
+    """Logistic function from e = exp(-|z|), which cannot overflow: 1/(1+e) for z >= 0 and
+    e/(1+e) below. Both branches are finite everywhere, so no masks are needed."""
+    e = np.exp(-np.abs(z))
+    r = 1.0 / (1.0 + e)
+    return np.where(z >= 0, r, e * r)
 
 
 def _sigmoid_slope(z: F64) -> F64:
