@@ -15,7 +15,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from nntrace import _batching
+from nntrace import _batching, grading
 from nntrace._arrays import as_float_array, dumps, encode_binary
 from nntrace._exceptions import (
     APIConnectionError,
@@ -332,6 +332,58 @@ class Client:
         if not results:
             raise ValueError("give at least one activation to compare")
         return Comparison(results)
+
+    # ---- grading -------------------------------------------------------------------------------
+
+    def compare(
+        self,
+        reference: Any,
+        candidate: Any,
+        *,
+        inputs: Any = None,
+        tolerance: Mapping[str, Any] | None = None,
+        max_mismatches: int | None = None,
+    ) -> grading.CompareResult:
+        """Per-layer differences between two networks or sets of layer values on the same
+        ``inputs`` (``POST /v1/compare``); each side is a network or a list of layer values."""
+        body: dict[str, Any] = {
+            "reference": grading.side_body(reference),
+            "candidate": grading.side_body(candidate),
+        }
+        extra = {
+            "inputs": _inputs_body(inputs, False),
+            "tolerance": tolerance,
+            "max_mismatches": max_mismatches,
+        }
+        body.update({k: v for k, v in extra.items() if v is not None})
+        response = self._request("POST", "/v1/compare", json=body)
+        return self._parse(response, grading.CompareResult.from_dict)
+
+    def grade(
+        self,
+        reference: NetworkLike,
+        submission: Any,
+        test_cases: Sequence[Mapping[str, Any]],
+        *,
+        format: grading.Format = "native",
+        tolerance: Mapping[str, Any] | None = None,
+        scoring: Mapping[str, Any] | None = None,
+        feedback: Mapping[str, Any] | None = None,
+        suite: str | None = None,
+    ) -> Any:
+        """Grade a submission (node values per test case id, or a network) against the
+        reference (``POST /v1/grade``). ``native`` returns a :class:`~nntrace.grading.GradeResult`;
+        ``gradescope`` and ``prairielearn`` the exact results dict to write; ``junit`` the XML text."""
+        if format not in grading.FORMATS:
+            raise ValueError(f"format must be one of {', '.join(grading.FORMATS)}, got {format!r}")
+        options = {"tolerance": tolerance, "scoring": scoring, "feedback": feedback, "suite": suite}
+        body = grading.grade_body(reference, submission, test_cases, options)
+        response = self._request("POST", "/v1/grade", json=body, params={"format": format})
+        if format == "junit":
+            return response.text
+        if format == "native":
+            return self._parse(response, grading.GradeResult.from_dict)
+        return self._parse(response, dict)
 
 
 # ---- helpers -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
     nntrace activations [NAME]
     nntrace evaluate NET.json --inputs INPUTS.json [--trace nodes] [--gradients] [--json]
     nntrace plot NAME... --out FILE.png
+    nntrace grade GRADING.json SUBMISSION.json --format gradescope --out results.json
 
 Every command takes ``--url`` (default: ``$NNTRACE_URL``, then http://127.0.0.1:8000) and
 ``--timeout``. Results go to stdout; stderr stays empty unless something fails.
@@ -146,6 +147,23 @@ def _parser() -> argparse.ArgumentParser:
         "--no-derivatives", action="store_true", help="leave out the derivative panel"
     )
     plot.set_defaults(command=_plot)
+
+    grade = commands.add_parser(
+        "grade", parents=[common], help="grade a submission and write an autograder results file"
+    )
+    grade.add_argument(
+        "spec",
+        metavar="GRADING.json",
+        help="reference, test_cases and optional tolerance, scoring, feedback, suite",
+    )
+    grade.add_argument(
+        "submission", metavar="SUBMISSION.json", help="node values per test case id, or a network"
+    )
+    grade.add_argument(
+        "--format", choices=["native", "gradescope", "prairielearn", "junit"], default="native"
+    )
+    grade.add_argument("--out", metavar="FILE", help="results file to write (default: stdout)")
+    grade.set_defaults(command=_grade)
     return parser
 
 
@@ -233,6 +251,34 @@ def _plot(client: Client, args: argparse.Namespace) -> None:
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot write {args.out}: {error}") from None
     print(f"wrote {args.out}")
+
+
+def _grade(client: Client, args: argparse.Namespace) -> None:
+    """Write the service's results document for ``--format`` exactly as it answered."""
+    spec = _read_json(args.spec, "grading")
+    if not isinstance(spec, dict) or "reference" not in spec or "test_cases" not in spec:
+        raise UsageError(f"{args.spec}: expected an object with 'reference' and 'test_cases'")
+    options = {k: spec.get(k) for k in ("tolerance", "scoring", "feedback", "suite")}
+    result = client.grade(
+        spec["reference"],
+        _read_json(args.submission, "submission"),
+        spec["test_cases"],
+        format=args.format,
+        **options,
+    )
+    if args.format == "junit":
+        text = result
+    else:
+        document = result.raw if args.format == "native" else result
+        text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {args.out}: {error.strerror}") from None
 
 
 # ---- helpers -----------------------------------------------------------------------------------

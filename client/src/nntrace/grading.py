@@ -1,0 +1,326 @@
+"""Grading on the client side: request bodies for ``/v1/compare`` and ``/v1/grade`` and the
+typed results of their native format.
+
+An autograder script mostly wants the exact results document of its platform
+(``client.grade(..., format="gradescope")`` returns the dict to write as results.json); a
+notebook or CI script wants :class:`GradeResult`, whose ``feedback()`` is text for a student
+and whose ``points`` end an nbgrader cell. Non-finite numbers in a submission are sent as the
+strings "NaN", "Infinity", "-Infinity", which the service reads as values (that fail), never
+as malformed JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from nntrace._network import Network, as_network_dict
+
+Format = Literal["native", "gradescope", "prairielearn", "junit"]
+FORMATS: tuple[str, ...] = ("native", "gradescope", "prairielearn", "junit")
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with numpy arrays as lists and non-finite floats as their JSON strings."""
+    if isinstance(value, np.ndarray):
+        return finite_json(value.tolist())
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if math.isnan(number):
+            return "NaN"
+        if math.isinf(number):
+            return "Infinity" if number > 0 else "-Infinity"
+        return number
+    if isinstance(value, Mapping):
+        return {str(k): finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    return value
+
+
+def reference_body(reference: Network | Mapping[str, Any]) -> Any:
+    """``{"network": ...}`` for a network; a mapping with ``network`` passes through."""
+    if isinstance(reference, Mapping) and ("network" in reference or "network_id" in reference):
+        return dict(reference)
+    return {"network": as_network_dict(reference, binary=False)}
+
+
+def submission_body(submission: Any) -> Any:
+    """A network becomes ``{"kind": "network", ...}``; a mapping that already has ``kind``
+    passes through; anything else is node values per test case (by id, or a list in order)."""
+    if isinstance(submission, Network):
+        return {"kind": "network", "network": submission.to_dict(binary=False)}
+    if isinstance(submission, Mapping) and "kind" in submission:
+        return finite_json(submission)
+    return {"kind": "node_values", "node_values": finite_json(submission)}
+
+
+def side_body(side: Any) -> Any:
+    """One side of a comparison: a network, ``{"layers": ...}``, or a list of layer values."""
+    if isinstance(side, Network):
+        return {"network": side.to_dict(binary=False)}
+    if isinstance(side, Mapping) and ("network" in side or "layers" in side):
+        return finite_json(side)
+    if isinstance(side, Mapping):
+        return {"network": side}
+    return {"layers": finite_json(side)}
+
+
+def _num(value: Any) -> float:
+    """A number from the service: floats, or the strings it uses for non-finite values."""
+    if isinstance(value, str):
+        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[value]
+    return float(value)
+
+
+def _optional(value: Any) -> float | None:
+    return None if value is None else _num(value)
+
+
+# ---- grade -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A node outside tolerance (expected values only where revealed)."""
+
+    node: str
+    index: int
+    got: float
+    expected: float | None = None
+    abs_err: float | None = None
+    rel_err: float | None = None
+    allowed: float | None = None
+    problem: str | None = None
+    calculation: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Mismatch:
+        return cls(
+            node=data["node"],
+            index=int(data["index"]),
+            got=_num(data["got"]),
+            expected=_optional(data.get("expected")),
+            abs_err=_optional(data.get("abs_err")),
+            rel_err=_optional(data.get("rel_err")),
+            allowed=_optional(data.get("allowed")),
+            problem=data.get("problem"),
+            calculation=data.get("calculation"),
+        )
+
+    def __str__(self) -> str:
+        if self.problem:
+            return self.problem
+        if self.expected is None:
+            return f"{self.node}: got {self.got:.6f}, outside tolerance"
+        return f"{self.node}: expected {self.expected:.6f}, got {self.got:.6f}"
+
+
+@dataclass(frozen=True)
+class LayerGrade:
+    """One layer of one test case."""
+
+    name: str
+    activation: str
+    points: float
+    max_points: float
+    passed: bool
+    nodes_total: int
+    nodes_ok: int
+    nodes_follow_through: int
+    nodes_failed: int
+    mismatches: list[Mismatch]
+    problems: list[str]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerGrade:
+        return cls(
+            name=data["name"],
+            activation=data["activation"],
+            points=float(data["points"]),
+            max_points=float(data["max_points"]),
+            passed=bool(data["passed"]),
+            nodes_total=int(data["nodes_total"]),
+            nodes_ok=int(data["nodes_ok"]),
+            nodes_follow_through=int(data["nodes_follow_through"]),
+            nodes_failed=int(data["nodes_failed"]),
+            mismatches=[Mismatch.from_dict(m) for m in data["mismatches"]],
+            problems=list(data.get("problems", [])),
+        )
+
+
+@dataclass(frozen=True)
+class CaseGrade:
+    """One test input."""
+
+    id: str
+    name: str
+    visibility: str
+    points: float
+    max_points: float
+    layers: list[LayerGrade]
+    problems: list[str]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseGrade:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            visibility=data["visibility"],
+            points=float(data["points"]),
+            max_points=float(data["max_points"]),
+            layers=[LayerGrade.from_dict(layer) for layer in data["layers"]],
+            problems=list(data.get("problems", [])),
+        )
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """The native grade document, typed; ``raw`` is the document itself."""
+
+    gradable: bool
+    score: float
+    points: float
+    max_points: float
+    tolerance_used: dict[str, Any]
+    cases: list[CaseGrade]
+    format_errors: list[str] = field(default_factory=list)
+    truncated: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GradeResult:
+        return cls(
+            gradable=bool(data["gradable"]),
+            score=float(data["score"]),
+            points=float(data["points"]),
+            max_points=float(data["max_points"]),
+            tolerance_used=dict(data["tolerance_used"]),
+            cases=[CaseGrade.from_dict(c) for c in data["cases"]],
+            format_errors=list(data.get("format_errors", [])),
+            truncated=bool(data.get("truncated", False)),
+            raw=dict(data),
+        )
+
+    @property
+    def ok(self) -> bool:
+        """True when every point was earned."""
+        return self.gradable and self.points >= self.max_points - 1e-9
+
+    def feedback(self) -> str:
+        """Text for the student: the total, then each layer that lost points and why."""
+        lines = [f"{self.points:g} / {self.max_points:g} points"]
+        lines += [f"- {e}" for e in self.format_errors]
+        for case in self.cases:
+            lines += [f"{case.name}: {p}" for p in case.problems]
+            for layer in case.layers:
+                if layer.passed:
+                    continue
+                lines.append(
+                    f"{case.name}, layer {layer.name}: {layer.points:g} / {layer.max_points:g}"
+                )
+                lines += [f"  {p}" for p in layer.problems]
+                for mismatch in layer.mismatches:
+                    lines.append(f"  {mismatch}")
+                    if mismatch.calculation:
+                        lines.append(f"    {mismatch.calculation}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.feedback()
+
+
+# ---- compare -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerComparison:
+    """One layer of a comparison."""
+
+    index: int
+    name: str
+    ok: bool
+    nodes_total: int
+    nodes_ok: int
+    max_abs_err: float | None = None
+    mean_abs_err: float | None = None
+    max_rel_err: float | None = None
+    mean_rel_err: float | None = None
+    problem: str | None = None
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LayerComparison:
+        return cls(
+            index=int(data["index"]),
+            name=data["name"],
+            ok=bool(data["ok"]),
+            nodes_total=int(data.get("nodes_total", 0)),
+            nodes_ok=int(data.get("nodes_ok", 0)),
+            max_abs_err=_optional(data.get("max_abs_err")),
+            mean_abs_err=_optional(data.get("mean_abs_err")),
+            max_rel_err=_optional(data.get("max_rel_err")),
+            mean_rel_err=_optional(data.get("mean_rel_err")),
+            problem=data.get("problem"),
+            mismatches=list(data.get("mismatches", [])),
+        )
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """Per-layer differences between a reference and a candidate."""
+
+    ok: bool
+    tolerance_used: dict[str, Any]
+    samples: int
+    layers: list[LayerComparison]
+    first_mismatches: list[dict[str, Any]]
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CompareResult:
+        return cls(
+            ok=bool(data["ok"]),
+            tolerance_used=dict(data["tolerance_used"]),
+            samples=int(data["samples"]),
+            layers=[LayerComparison.from_dict(layer) for layer in data["layers"]],
+            first_mismatches=list(data["first_mismatches"]),
+            raw=dict(data),
+        )
+
+    def __str__(self) -> str:
+        lines = []
+        for layer in self.layers:
+            status = (
+                "ok"
+                if layer.ok
+                else (layer.problem or f"{layer.nodes_total - layer.nodes_ok} node(s) differ")
+            )
+            lines.append(f"layer {layer.name}: {status}")
+        for mismatch in self.first_mismatches:
+            lines.append(
+                f"  {mismatch['node']} (sample {mismatch['sample']}): expected {mismatch['expected']}, got {mismatch['got']}"
+            )
+            if "calculation" in mismatch:
+                lines.append(f"    {mismatch['calculation']}")
+        return "\n".join(lines)
+
+
+def grade_body(
+    reference: Network | Mapping[str, Any],
+    submission: Any,
+    test_cases: Sequence[Mapping[str, Any]],
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The ``/v1/grade`` body; ``options`` are tolerance, scoring, feedback, suite (None: default)."""
+    body = {
+        "reference": reference_body(reference),
+        "submission": submission_body(submission),
+        "test_cases": finite_json(list(test_cases)),
+    }
+    body.update({k: v for k, v in options.items() if v is not None})
+    return body
