@@ -60,13 +60,14 @@ def submission_body(submission: Any) -> Any:
 
 
 def side_body(side: Any) -> Any:
-    """One side of a comparison: a network, ``{"layers": ...}``, or a list of layer values."""
+    """One side of a comparison: a network (builder or dict with ``input_size``), a side
+    already wrapped (``{"network": ...}`` or ``{"layers": ...}``), or a list of layer values."""
     if isinstance(side, Network):
         return {"network": side.to_dict(binary=False)}
-    if isinstance(side, Mapping) and ("network" in side or "layers" in side):
-        return finite_json(side)
-    if isinstance(side, Mapping):
+    if isinstance(side, Mapping) and "input_size" in side:
         return {"network": side}
+    if isinstance(side, Mapping):
+        return finite_json(side)
     return {"layers": finite_json(side)}
 
 
