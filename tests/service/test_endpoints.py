@@ -398,3 +398,18 @@ def test_problem_type_page(api: Call) -> None:
 
     assert reply.status == 200
     assert "422" in reply.text
+
+
+def test_whole_floats_are_integers(api: Call) -> None:
+    """2.0 is an integer in JSON Schema, so input_size 2.0 and samples [0.0] are accepted."""
+    network = {**_relu_net(), "input_size": 2.0}
+    body = ok(
+        api(
+            "POST",
+            "/v1/evaluate",
+            json={"network": network, "inputs": [[3.0, 1.0]], "trace": "nodes", "samples": [0.0]},
+        )
+    )
+
+    assert body["outputs"] == [[pytest.approx(_relu_net_by_hand([3.0, 1.0])[2])]]
+    assert {n["sample"] for n in body["nodes"]} == {0}

@@ -12,7 +12,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from nntrace_service.arrays import ArraySpec, FloatArray
@@ -40,6 +47,20 @@ ParamValue = Annotated[
     PlainValidator(_param_value),
     WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "null"}]}),
 ]
+
+
+def _whole_number(value: Any) -> Any:
+    """``2.0`` is an integer in JSON Schema, so it is one here too; strings and booleans
+    still fail the strict integer check that follows, and so do floats too large to be exact."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer field: whole floats accepted (``2.0``), no strings or booleans."""
+Index = Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]
+"""A non-negative integer, as :data:`Integer`."""
 
 
 class RequestModel(BaseModel):
@@ -193,7 +214,7 @@ class LayerSpec(RequestModel):
 class NetworkSpec(RequestModel):
     """A feed-forward network: an input size and dense layers."""
 
-    input_size: int = Field(ge=1)
+    input_size: Integer = Field(ge=1)
     layers: list[LayerSpec] = Field(min_length=1)
 
 
@@ -211,14 +232,14 @@ class EvaluateRequest(RequestModel):
     """One row per sample; a single sample may be a flat list."""
     trace: Literal["none", "layers", "nodes"] = "layers"
     """`none`: outputs only; `layers`: every layer's values; `nodes`: also each node's calculation."""
-    samples: list[Annotated[int, Field(ge=0)]] | None = None
+    samples: list[Index] | None = None
     """Which samples get node traces (default: all)."""
     gradients: bool = False
     """Add each layer's activation derivative and back-propagated gradient."""
-    output: int | None = Field(default=None, ge=0)
+    output: Index | None = None
     """Which output node to differentiate (default: the sum of all outputs)."""
     dtype: Literal["float64", "float32"] = "float64"
-    decimals: int = Field(default=4, ge=0, le=12)
+    decimals: Integer = Field(default=4, ge=0, le=12)
     """Decimals in the calculation lines."""
 
 
