@@ -29,6 +29,7 @@ FloatArray = NDArray[np.float64]
 _ITEM_SIZE = {"float32": 4, "float64": 8}
 _NUMERIC_KINDS = "fiu"
 DEFAULT_MAX_ELEMENTS = 4_000_000
+_LARGEST_FLOAT = int(np.finfo(np.float64).max)
 
 
 class ArraySpec:
@@ -95,7 +96,10 @@ def decode_nested(value: Any, limit: int) -> FloatArray:
     except (ValueError, TypeError):
         array = None
     if array is None or array.dtype.kind not in _NUMERIC_KINDS or array.size == 0:
-        raise _locate_bad_element(value)
+        problem = _locate_bad_element(value)
+        if problem is not None:
+            raise problem
+        array = np.asarray(value, dtype=np.float64)  # integers beyond int64, all within float
     array = array.astype(np.float64, copy=False)
     if not np.isfinite(array).all():
         path = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
@@ -104,14 +108,16 @@ def decode_nested(value: Any, limit: int) -> FloatArray:
 
 
 def _count_elements(value: list[Any]) -> int:
-    """Row count × first row length: an upper-bound estimate made before any allocation."""
+    """Row count × first row length: the size the array will have (ragged rows are refused
+    later), estimated before any allocation."""
     if value and isinstance(value[0], list):
         return len(value) * max(len(value[0]), 1)
     return len(value)
 
 
-def _locate_bad_element(value: Any) -> PydanticCustomError:
-    """Walk the lists (only after the fast path failed) to name the first bad element."""
+def _locate_bad_element(value: Any) -> PydanticCustomError | None:
+    """Walk the lists (only after the fast path failed) to name the first bad element;
+    ``None`` when every element is a number after all."""
 
     def walk(item: Any, path: list[int], depth: int) -> PydanticCustomError | None:
         if isinstance(item, list):
@@ -140,9 +146,13 @@ def _locate_bad_element(value: Any) -> PydanticCustomError:
             return PydanticCustomError(
                 "float_type", "Input should be a number, not {kind}", {"path": path, "kind": kind}
             )
+        if isinstance(item, int) and abs(item) > _LARGEST_FLOAT:
+            return PydanticCustomError(
+                "finite_number", "Input should be a finite number (this one is too large)", {"path": path}
+            )
         return None
 
-    return walk(value, [], 0) or PydanticCustomError("array_type", "Expected an array of numbers", {})
+    return walk(value, [], 0)
 
 
 def decode_binary(value: dict[str, Any], limit: int) -> FloatArray:

@@ -245,6 +245,10 @@ def register(app: Flask) -> None:
         if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
             headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         detail = error.description
+        if status == 404:
+            detail = f"Nothing is served at {request.path}; /openapi.yaml lists every endpoint."
+        elif status == 405 and "Allow" in headers:
+            detail = f"{request.method} is not allowed on {request.path}; use {headers['Allow']}."
         if status == 413:
             limit = app.config["MAX_CONTENT_LENGTH"]
             detail = f"The request body exceeds the limit of {limit} bytes (NNTRACE_MAX_BODY_BYTES)."
