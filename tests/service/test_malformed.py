@@ -132,6 +132,7 @@ CASES = [
     Bad("infinity-token-in-inputs", 422, V, "/inputs/0/1", raw=raw_network(inputs="[[1, Infinity]]")),
     Bad("minus-infinity-in-bias", 422, V, f"{L0}/bias/0", raw=raw_network(bias="[-Infinity]")),
     Bad("overflowing-literal", 422, V, f"{L0}/weights/0/1", raw=raw_network(weights="[[1, 1e999]]")),
+    Bad("overflowing-integer", 422, V, f"{L0}/weights/0/1", raw=raw_network(weights="[[1, 1" + "0" * 400 + "]]"), says="too large"),
     Bad("nan-in-params", 422, V, "/params/alpha", raw='{"x": [1], "params": {"alpha": NaN}}',
         path="/v1/activations/elu/evaluate"),
     # ---- binary arrays ------------------------------------------------------------------------
