@@ -37,6 +37,7 @@ from benchlib import (
 )
 from http_bench import SERVICE_APP, gunicorn
 from stages import request_stages
+from threadpoolctl import threadpool_limits
 
 from nntrace_service.app import create_app
 
@@ -216,6 +217,9 @@ def measure(
 
 def main() -> int:
     args = parse_args(__doc__.splitlines()[0])
+    # One BLAS thread, as gunicorn.conf.py gives each worker: on a loaded 2-core machine a
+    # second spinning OpenBLAS thread makes in-process timings swing tenfold.
+    threadpool_limits(limits=1, user_api="blas")
     timing = {"min_time": 0.0, "repeats": 2} if args.smoke else {"min_time": 0.5, "repeats": 7}
     report = Report(name="payload", smoke=args.smoke)
     encodings: list[tuple[str, bytes, Callable[[bytes], Any]]] = [("json", json_body(), json_floor)]
