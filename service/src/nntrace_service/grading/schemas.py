@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from nntrace_service.schemas import NetworkSpec, RequestModel, Rows, Vector
+from nntrace_service.schemas import NetworkSpec, RequestModel, ResponseModel, Rows, Vector
 
 Profile = Literal["float64", "float64-strict", "float32", "hand"]
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
@@ -169,3 +169,175 @@ class CompareRequest(RequestModel):
     """First mismatching values listed per layer (and overall)."""
     decimals: int = Field(default=4, ge=0, le=12)
     """Decimals in the reference calculation lines."""
+
+
+# ---- responses (documentation for openapi.yaml; the views build the documents directly) ----
+
+
+NonFinite = Literal["NaN", "Infinity", "-Infinity"]
+JsonNumber = float | NonFinite
+"""A number; non-finite values travel as these strings, never as bare tokens."""
+
+
+class ToleranceUsed(ResponseModel):
+    """The tolerance actually applied."""
+
+    profile: Profile
+    rule: str
+    rtol: float
+    atol: float
+    equal_nan: bool
+    symmetric: bool
+    reference_dtype: Literal["float64"]
+    layers: dict[str, dict[str, float]] | None = None
+    """Per-layer overrides that were applied."""
+
+
+class NodeCalculation(ResponseModel):
+    """The reference calculation of one node."""
+
+    terms: list[dict[str, float]]
+    """``{"w", "a", "wa"}``: weight, input, product."""
+    bias: float
+    z: float
+    a: JsonNumber | None
+
+
+class GradeMismatch(ResponseModel):
+    """A node outside tolerance; expected values only where revealed."""
+
+    node: str
+    """``h2``: layer name and 1-based node number."""
+    index: int
+    got: JsonNumber
+    problem: str | None = None
+    """Why the submitted value could not be read (missing, text...)."""
+    expected: JsonNumber | None = None
+    abs_err: JsonNumber | None = None
+    rel_err: JsonNumber | None = None
+    """Null when expected is 0."""
+    allowed: JsonNumber | None = None
+    expected_given_your_inputs: JsonNumber | None = None
+    trace: NodeCalculation | None = None
+    calculation: str | None = None
+
+
+class GradeFollowThrough(ResponseModel):
+    """A node that matches the reference weights applied to the student's previous layer."""
+
+    node: str
+    index: int
+    got: JsonNumber
+    expected_reference: JsonNumber | None = None
+    expected_given_your_inputs: JsonNumber | None = None
+    abs_err: JsonNumber | None = None
+    allowed: JsonNumber | None = None
+
+
+class GradeLayer(ResponseModel):
+    """One layer of one test case."""
+
+    name: str
+    activation: str
+    points: float
+    max_points: float
+    passed: bool
+    nodes_total: int
+    nodes_ok: int
+    nodes_follow_through: int
+    nodes_failed: int
+    tolerance: dict[str, float]
+    problems: list[str]
+    mismatches: list[GradeMismatch]
+    more_mismatches: int
+    follow_through: list[GradeFollowThrough]
+
+
+class GradeCaseResult(ResponseModel):
+    """One test case."""
+
+    id: str
+    name: str
+    visibility: Visibility
+    points: float
+    max_points: float
+    problems: list[str]
+    layers: list[GradeLayer]
+
+
+class GradeResponse(ResponseModel):
+    """The native grade (``format=native``)."""
+
+    gradable: bool
+    score: float
+    """points / max_points, in [0, 1]."""
+    points: float
+    max_points: float
+    tolerance_used: ToleranceUsed
+    summary: str
+    format_errors: list[str] | None = None
+    """Why the submission could not be graded at all (then gradable is false)."""
+    truncated: bool
+    """True when feedback was shortened to fit the size budget."""
+    cases: list[GradeCaseResult]
+
+
+class CompareNode(ResponseModel):
+    """One node across all samples."""
+
+    node: str
+    index: int
+    ok: bool
+    max_abs_err: JsonNumber | None
+    max_rel_err: JsonNumber | None
+
+
+class CompareMismatch(ResponseModel):
+    """One value outside tolerance."""
+
+    sample: int
+    node: str
+    index: int
+    expected: JsonNumber
+    got: JsonNumber
+    abs_err: JsonNumber
+    rel_err: JsonNumber | None
+    allowed: JsonNumber
+    problem: str | None = None
+    calculation: str | None = None
+    """The reference calculation (when the reference is a network)."""
+
+
+class CompareLayer(ResponseModel):
+    """One layer of a comparison; ``problem`` when the candidate layer could not be compared."""
+
+    index: int
+    name: str
+    activation: str | None = None
+    ok: bool
+    problem: str | None = None
+    nodes_total: int | None = None
+    nodes_ok: int | None = None
+    values_total: int | None = None
+    values_ok: int | None = None
+    values_not_comparable: int | None = None
+    max_abs_err: JsonNumber | None = None
+    mean_abs_err: JsonNumber | None = None
+    max_rel_err: JsonNumber | None = None
+    mean_rel_err: JsonNumber | None = None
+    nodes: list[CompareNode] | None = None
+    mismatches: list[CompareMismatch] | None = None
+
+
+class CompareResponse(ResponseModel):
+    """Per-layer differences between a reference and a candidate."""
+
+    ok: bool
+    tolerance_used: ToleranceUsed
+    samples: int
+    layers: list[CompareLayer]
+    first_mismatches: list[CompareMismatch]
+
+
+OPENAPI_REQUEST_MODELS = [GradeRequest, CompareRequest]
+OPENAPI_RESPONSE_MODELS = [GradeResponse, CompareResponse]
