@@ -229,6 +229,10 @@ CASES = [
         ev({"input_size": 2, "layers": [dense(1, 2), {"name": "boom", "activation": "exponential",
             "weights": [[1000.0]], "bias": [0.0]}]}, inputs=[[5.0, 5.0]]),
         says="layer 'boom' (index 1), node 0", extensions={"layer": 1, "node": 0, "sample": 0}),
+    Bad("weight-beyond-float32", 422, "non-finite-result", "/network/layers/0/weights/0/1",
+        ev(net(weights=[[1.0, 1e39]]), dtype="float32"), says="float32"),
+    Bad("x-beyond-float32", 422, V, "/x/1", {"x": [0.0, 1e39], "dtype": "float32"},
+        path="/v1/activations/sigmoid/evaluate", says="float32"),
     Bad("non-finite-activation-value", 422, "non-finite-result", "/x/1", {"x": [0.0, 1000.0]},
         path="/v1/activations/exponential/evaluate", says="exponential(1000)"),
     # ---- HTTP level ---------------------------------------------------------------------------

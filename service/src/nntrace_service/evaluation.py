@@ -310,7 +310,15 @@ def activation_values(
             "evaluate it inside a network instead",
             errors=[{"pointer": "/x", "detail": "not element-wise", "code": "not_elementwise"}],
         )
-    z = x.astype(dtype).reshape(1, -1)
+    with np.errstate(over="ignore"):
+        z = x.astype(dtype).reshape(1, -1)
+    if not np.isfinite(z).all():
+        index = int(np.argwhere(~np.isfinite(z))[0][1])
+        raise ApiError(
+            "validation-error",
+            f"x[{index}] = {float(x[index]):g} does not fit in {dtype}",
+            errors=[{"pointer": f"/x/{index}", "detail": f"outside the {dtype} range", "code": "finite_number"}],
+        )
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         y = bound(z)
         dy = bound.derivative(z, y)

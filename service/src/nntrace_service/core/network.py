@@ -53,10 +53,23 @@ class Layer:
         forward pass is then a single row-major matrix product per layer."""
         cached = self._transposed.get(dtype)
         if cached is None:
-            cached = np.ascontiguousarray(self.weights.T, dtype=dtype)
+            with np.errstate(over="ignore"):
+                cached = np.ascontiguousarray(self.weights.T, dtype=dtype)
+                bias = self.bias.astype(dtype)
+            _check_representable(cached.T, "weights", dtype)
+            _check_representable(bias, "bias", dtype)
             self._transposed[dtype] = cached
-            self._transposed[dtype + ":bias"] = self.bias.astype(dtype)
+            self._transposed[dtype + ":bias"] = bias
         return cached, self._transposed[dtype + ":bias"]
+
+
+def _check_representable(values: Array, field: str, dtype: str) -> None:
+    """Refuse parameters that overflow when narrowed to ``dtype`` (1e39 in float32)."""
+    if not np.isfinite(values).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise NonFiniteError(
+            f"{field}{list(where)} does not fit in {dtype}", location=(field, *where)
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,7 +237,10 @@ def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> Forwa
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         a = x
         for index, layer in enumerate(network.layers):
-            weights_t, bias = layer.transposed(dtype)
+            try:
+                weights_t, bias = layer.transposed(dtype)
+            except NonFiniteError as error:
+                raise error.at("layers", index) from None
             z = a @ weights_t
             z += bias
             a = layer.activation(z)
