@@ -16,6 +16,7 @@ Derivatives follow PyTorch's convention at kinks (relu'(0) = 0).
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,9 @@ class Activation:
     vjp: Callable[..., Array] | None = None
     notes: tuple[str, ...] = ()
     is_linear: bool = False
+    may_overflow: bool = False
+    """True when finite input can give a non-finite value with the default parameters
+    (``exponential``, custom expressions); the network then checks every activation."""
     halves_units: bool = False
     since: str = "keras 3.0"
     extra: Mapping[str, object] = field(default_factory=dict)
@@ -161,6 +165,15 @@ class BoundActivation:
     @property
     def is_linear(self) -> bool:
         return self.activation.is_linear
+
+    @functools.cached_property
+    def may_overflow(self) -> bool:
+        """Whether outputs need a finiteness check: the catalog's functions are proven
+        finite for finite input at their defaults, but not with any parameter (a slope of
+        1e300 overflows)."""
+        return self.activation.may_overflow or any(
+            self.params[p.name] != p.default for p in self.activation.parameters
+        )
 
     @property
     def kind(self) -> str:
@@ -260,6 +273,12 @@ def _check_relations(activation: Activation, params: Mapping[str, ParamValue]) -
         check(params)
 
 
+@functools.lru_cache(maxsize=256)
+def _bind_name(name: str) -> BoundActivation:
+    """Bound activations are immutable, so a name is resolved once, not per request."""
+    return bind_params(lookup(name), {})
+
+
 def bind(spec: str | Mapping[str, object], *, max_expression_length: int = 500) -> BoundActivation:
     """Resolve a user's activation spelling into a bound activation.
 
@@ -267,7 +286,7 @@ def bind(spec: str | Mapping[str, object], *, max_expression_length: int = 500) 
     (``{"name": "elu", "alpha": 0.5}``), or ``{"expression": "..."}`` for a custom function.
     """
     if isinstance(spec, str):
-        return bind_params(lookup(spec), {})
+        return _bind_name(spec)
     if "expression" in spec:
         from nntrace_service.core.expressions import compile_activation
 

@@ -68,6 +68,32 @@ def _in_float64(fn: Callable[..., F64]) -> Callable[..., Array]:
     return wrapper
 
 
+def _native(fn: Callable[..., Array]) -> Callable[..., Array]:
+    """Run ``fn`` in the input's own dtype when the network calls it (one dtype, arrays of
+    at least one dimension); anything else takes the :func:`_in_float64` path.
+
+    For functions that are correctly rounded, or within an ulp or two, in any precision
+    (comparisons, clipping, a single exp or tanh): a float32 layer then costs no conversion,
+    which matters most on the forward path of large float32 networks.
+    """
+    general = _in_float64(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*arrays: Array, **params: Any) -> Array:
+        first = arrays[0]
+        if type(first) is np.ndarray and first.ndim and first.dtype in _NATIVE_DTYPES:
+            if all(type(x) is np.ndarray and x.dtype == first.dtype for x in arrays[1:]):
+                out = fn(*arrays, **params)
+                out += 0.0  # -0.0 -> 0.0, as in _in_float64
+                return out
+        return general(*arrays, **params)
+
+    return wrapper
+
+
+_NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _f64(x: Any) -> F64:
     """Pin a numpy result to float64 for the type checker (no copy when it already is)."""
     return np.asarray(x, dtype=np.float64)
@@ -141,12 +167,12 @@ def _check_even_units(z: F64) -> int:
 # ---- linear, sigmoid, tanh, exponential ------------------------------------------------------
 
 
-@_in_float64
+@_native
 def _linear(z: F64) -> F64:
     return z.copy()
 
 
-@_in_float64
+@_native
 def _linear_derivative(z: F64, _a: F64) -> F64:
     return np.ones_like(z)
 
@@ -182,7 +208,7 @@ register(
         output_range=(0.0, 1.0),
         description="Squashes any input into (0, 1); its derivative is at most 0.25, so deep "
         "sigmoid networks shrink gradients.",
-        forward=_in_float64(_sigmoid),
+        forward=_native(_sigmoid),
         derivative=_sigmoid_derivative,
         notes=(
             "Keras's numpy backend evaluates the naive 1/(1+exp(-x)), which warns about "
@@ -192,9 +218,9 @@ register(
 )
 
 
-@_in_float64
-def _tanh(z: F64) -> F64:
-    return _f64(np.tanh(z))
+@_native
+def _tanh(z: Array) -> Array:
+    return np.tanh(z)
 
 
 @_in_float64
@@ -239,6 +265,7 @@ register(
         "88.72 (float32), which nntrace reports instead of returning infinity silently.",
         forward=_exponential,
         derivative=_exponential_derivative,
+        may_overflow=True,
         notes=("PyTorch torch.exp, ONNX Exp.",),
     )
 )
@@ -247,16 +274,18 @@ register(
 # ---- the relu family -------------------------------------------------------------------------
 
 
-@_in_float64
-def _relu(z: F64, negative_slope: float, max_value: float | None, threshold: float) -> F64:
+@_native
+def _relu(z: Array, negative_slope: float, max_value: float | None, threshold: float) -> Array:
     """Keras's general relu, step by step as Keras writes it: keep x above the threshold
     (x itself, not x - threshold), cap to [0, max_value], then slope the part below."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return np.maximum(z, 0.0)  # the common case, in one pass
     out = np.where(z > threshold, z, 0.0)
     if max_value is not None:
         out = np.clip(out, 0.0, max_value)
     if negative_slope != 0.0:
         out = out - negative_slope * np.maximum(threshold - z, 0.0)
-    return _f64(out)
+    return out
 
 
 @_in_float64
@@ -306,7 +335,7 @@ register(
 )
 
 
-@_in_float64
+@_native
 def _leaky_relu(z: F64, negative_slope: float) -> F64:
     return np.where(z >= 0.0, z, negative_slope * z)
 
@@ -339,9 +368,9 @@ register(
 )
 
 
-@_in_float64
-def _relu6(z: F64) -> F64:
-    return _f64(np.clip(z, 0.0, 6.0))
+@_native
+def _relu6(z: Array) -> Array:
+    return np.clip(z, 0.0, 6.0)
 
 
 @_in_float64
@@ -788,9 +817,9 @@ register(
 )
 
 
-@_in_float64
-def _hard_tanh(z: F64) -> F64:
-    return _f64(np.clip(z, -1.0, 1.0))
+@_native
+def _hard_tanh(z: Array) -> Array:
+    return np.clip(z, -1.0, 1.0)
 
 
 @_in_float64

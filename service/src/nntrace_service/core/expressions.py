@@ -852,6 +852,7 @@ def _compile(text: str) -> Activation:
         forward=forward,
         derivative=derivative,
         is_linear=_is_identity(tree),
+        may_overflow=True,
         notes=(
             "At kinks, derivatives follow PyTorch: abs'(0) = 0, comparisons have derivative "
             "0, max/min split ties evenly, clip passes the derivative at its bounds.",

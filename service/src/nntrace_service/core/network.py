@@ -49,8 +49,10 @@ class Layer:
         return self.units * (self.fan_in + 1)
 
     def transposed(self, dtype: DType) -> tuple[Array, Array]:
-        """Contiguous ``weights.T`` and ``bias`` in ``dtype``, made once and kept: the
-        forward pass is then a single row-major matrix product per layer."""
+        """``weights.T`` and ``bias`` in ``dtype``: views when the dtype already matches,
+        else converted once and kept (a float64 network evaluated in float32)."""
+        if self.weights.dtype == dtype:
+            return self.weights.T, self.bias  # a view: BLAS reads it transposed, no copy
         cached = self._transposed.get(dtype)
         if cached is None:
             with np.errstate(over="ignore"):
@@ -244,10 +246,14 @@ def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> Forwa
             z = a @ weights_t
             z += bias
             a = layer.activation(z)
-            if not (np.isfinite(a).all() and np.isfinite(z).all()):
+            if not _all_finite(z) or (layer.activation.may_overflow and not _all_finite(a)):
                 raise _non_finite(network, index, z, a)
             values.append(LayerValues(z=z, a=a))
     return ForwardResult(network=network, inputs=x, layers=tuple(values), dtype=dtype)
+
+
+def _all_finite(values: Array) -> bool:
+    return bool(np.logical_and.reduce(np.isfinite(values), axis=None))
 
 
 def _non_finite(network: Network, index: int, z: Array, a: Array) -> NonFiniteError:
