@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Flask, Request, Response, g, request
-from werkzeug.exceptions import BadRequest
+from flask import Flask, Response, g, request
 
 from nntrace_service import api, errors
 from nntrace_service.jsonio import OrjsonProvider
@@ -15,21 +14,10 @@ from nntrace_service.settings import Settings
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-class JSONRequest(Request):
-    """Says *where* a body fails to parse (line and column), which Flask hides outside
-    debug mode; the parser's message never contains anything from the server side."""
-
-    def on_json_loading_failed(self, e: ValueError | None) -> object:
-        if e is None:
-            return super().on_json_loading_failed(e)
-        raise BadRequest(f"The body is not valid JSON: {e}")
-
-
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the service; ``settings`` default to the ``NNTRACE_*`` environment."""
     settings = settings or Settings()
     app = Flask(__name__)
-    app.request_class = JSONRequest
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["nntrace.settings"] = settings
