@@ -5,17 +5,24 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: serve test lint typecheck openapi bench bench-smoke container-test clean
+.PHONY: venv serve test lint typecheck openapi bench bench-smoke container-test clean
 
-$(BIN)/.installed: service/pyproject.toml client/pyproject.toml pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -e ./service -e ./client --group dev
+
+# Serving needs only the service; the test suite needs both packages and the dev groups.
+$(BIN)/.service-installed: service/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ./service
 	@touch $@
+
+$(BIN)/.installed: service/pyproject.toml client/pyproject.toml pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ./service -e ./client --group dev
+	@touch $(BIN)/.service-installed $@
 
 venv: $(BIN)/.installed
 
-serve: $(BIN)/.installed  ## Start the service on http://127.0.0.1:$(PORT) with the embedded defaults.
+serve: $(BIN)/.service-installed  ## Start the service on http://127.0.0.1:$(PORT) with the embedded defaults.
 	$(BIN)/gunicorn --config service/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
 test: $(BIN)/.installed  ## Run the whole test suite (starts its own gunicorn processes).

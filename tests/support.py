@@ -38,9 +38,13 @@ def running_gunicorn(
     environment = {**os.environ, "WEB_CONCURRENCY": str(workers), "NNTRACE_ACCESS_LOG": ""}
     environment.update(env or {})
     command = [
-        sys.executable, "-m", "gunicorn",
-        "--config", str(GUNICORN_CONF),
-        "--bind", f"127.0.0.1:{port}",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(GUNICORN_CONF),
+        "--bind",
+        f"127.0.0.1:{port}",
     ]
     log = (ROOT / ".pytest_cache").joinpath(f"gunicorn-{port}.log")
     log.parent.mkdir(exist_ok=True)
@@ -59,7 +63,9 @@ def running_gunicorn(
             process.wait()
 
 
-def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+def _wait_until_ready(
+    base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

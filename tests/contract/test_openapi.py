@@ -77,28 +77,69 @@ EXCHANGES = [
     ("get", "/v1/activations", "/v1/activations", None, 200),
     ("get", "/v1/activations/LeakyRelu", "/v1/activations/{name}", None, 200),
     ("get", "/v1/activations/nope", "/v1/activations/{name}", None, 404),
-    ("post", "/v1/activations/gelu/evaluate", "/v1/activations/{name}/evaluate", {"x": [-1.0, 0.0, 2.0]}, 200),
+    (
+        "post",
+        "/v1/activations/gelu/evaluate",
+        "/v1/activations/{name}/evaluate",
+        {"x": [-1.0, 0.0, 2.0]},
+        200,
+    ),
     ("get", "/v1/activations/softmax/curve?num=5", "/v1/activations/{name}/curve", None, 200),
-    ("post", "/v1/networks/validate", "/v1/networks/validate", {"network": seed_network("linear")}, 200),
+    (
+        "post",
+        "/v1/networks/validate",
+        "/v1/networks/validate",
+        {"network": seed_network("linear")},
+        200,
+    ),
     (
         "post",
         "/v1/evaluate",
         "/v1/evaluate",
-        {"network": seed_network("tanh"), "inputs": SEED_INPUTS, "trace": "nodes", "gradients": True},
+        {
+            "network": seed_network("tanh"),
+            "inputs": SEED_INPUTS,
+            "trace": "nodes",
+            "gradients": True,
+        },
         200,
     ),
-    ("post", "/v1/evaluate", "/v1/evaluate", {"network": seed_network(), "inputs": [[1, "2", 3]]}, 422),
-    ("post", "/v1/evaluate", "/v1/evaluate", {"network": seed_network("sigmod"), "inputs": SEED_INPUTS}, 422),
+    (
+        "post",
+        "/v1/evaluate",
+        "/v1/evaluate",
+        {"network": seed_network(), "inputs": [[1, "2", 3]]},
+        422,
+    ),
+    (
+        "post",
+        "/v1/evaluate",
+        "/v1/evaluate",
+        {"network": seed_network("sigmod"), "inputs": SEED_INPUTS},
+        422,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "path", "body", "status"), EXCHANGES, ids=[f"{e[0]} {e[1]} {e[4]}" for e in EXCHANGES])
+@pytest.mark.parametrize(
+    ("method", "url", "path", "body", "status"),
+    EXCHANGES,
+    ids=[f"{e[0]} {e[1]} {e[4]}" for e in EXCHANGES],
+)
 def test_responses_match_the_documented_schema(
-    client: FlaskClient, spec: dict[str, Any], method: str, url: str, path: str, body: Any, status: int
+    client: FlaskClient,
+    spec: dict[str, Any],
+    method: str,
+    url: str,
+    path: str,
+    body: Any,
+    status: int,
 ) -> None:
     """Real responses validate against the schema documented for their path and status."""
     response = client.open(url, method=method.upper(), json=body)
 
     assert response.status_code == status
-    errors = list(_validator(spec, _response_schema(spec, path, method, status)).iter_errors(response.json))
+    errors = list(
+        _validator(spec, _response_schema(spec, path, method, status)).iter_errors(response.json)
+    )
     assert errors == []

@@ -34,7 +34,9 @@ def json_documents(text: str) -> list[Any]:
 
 def run_block(block: str, base_url: str) -> list[Any]:
     script = "set -euo pipefail\n" + block.replace("http://127.0.0.1:8000", base_url)
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
     return json_documents(done.stdout)
 
 

@@ -78,7 +78,9 @@ class TestForward:
         for sample, x in enumerate(batch):
             expected = naive_forward(layers, x)
             for index, values in enumerate(expected):
-                np.testing.assert_allclose(result.layers[index].a[sample], values, rtol=1e-13, atol=1e-15)
+                np.testing.assert_allclose(
+                    result.layers[index].a[sample], values, rtol=1e-13, atol=1e-15
+                )
 
     def test_float32_stays_float32_and_close(self) -> None:
         """dtype=float32 computes in float32, within float32 precision of the naive loop."""
@@ -112,7 +114,12 @@ class TestForward:
         network = core.build_network(
             1,
             [
-                {"weights": [[1.0], [800.0]], "bias": [0.0, 0.0], "activation": "exponential", "name": "big"},
+                {
+                    "weights": [[1.0], [800.0]],
+                    "bias": [0.0, 0.0],
+                    "activation": "exponential",
+                    "name": "big",
+                },
             ],
         )
 
@@ -127,7 +134,11 @@ class TestForward:
     def test_glu_halves_the_next_fan_in(self) -> None:
         """A GLU layer of 4 nodes passes 2 values on: a * sigmoid(b) per pair."""
         layers = [
-            {"weights": [[1.0], [2.0], [0.5], [-1.0]], "bias": [0.0, 0.1, 0.2, 0.3], "activation": "glu"},
+            {
+                "weights": [[1.0], [2.0], [0.5], [-1.0]],
+                "bias": [0.0, 0.1, 0.2, 0.3],
+                "activation": "glu",
+            },
             {"weights": [[1.0, 1.0]], "bias": [0.0]},
         ]
         network = core.build_network(1, layers)
@@ -145,24 +156,47 @@ class TestBuildErrors:
         ("layers", "location", "fragment"),
         [
             ([{"weights": [[1.0, 2.0]], "bias": [0.0]}], ("layers", 0, "weights"), "3 entries"),
-            ([{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0, 1.0]}], ("layers", 0, "bias"), "one entry per node"),
             (
-                [{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0]}, {"weights": [[1.0, 2.0]], "bias": [0.0]}],
+                [{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0, 1.0]}],
+                ("layers", 0, "bias"),
+                "one entry per node",
+            ),
+            (
+                [
+                    {"weights": [[1.0, 2.0, 3.0]], "bias": [0.0]},
+                    {"weights": [[1.0, 2.0]], "bias": [0.0]},
+                ],
                 ("layers", 1, "weights"),
                 "layer 0's output size",
             ),
-            ([{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0], "activation": "sigmod"}], ("layers", 0, "activation"), "sigmoid"),
             (
-                [{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0], "activation": {"name": "elu", "alpha": "x"}}],
+                [{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0], "activation": "sigmod"}],
+                ("layers", 0, "activation"),
+                "sigmoid",
+            ),
+            (
+                [
+                    {
+                        "weights": [[1.0, 2.0, 3.0]],
+                        "bias": [0.0],
+                        "activation": {"name": "elu", "alpha": "x"},
+                    }
+                ],
                 ("layers", 0, "activation", "alpha"),
                 "number",
             ),
-            ([{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0], "activation": "glu"}], ("layers", 0, "weights"), "even"),
+            (
+                [{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0], "activation": "glu"}],
+                ("layers", 0, "weights"),
+                "even",
+            ),
             ([], ("layers",), "at least one layer"),
         ],
         ids=["fan-in", "bias", "chain", "unknown-activation", "bad-param", "glu-odd", "no-layers"],
     )
-    def test_errors_say_where(self, layers: list[dict[str, Any]], location: tuple[Any, ...], fragment: str) -> None:
+    def test_errors_say_where(
+        self, layers: list[dict[str, Any]], location: tuple[Any, ...], fragment: str
+    ) -> None:
         """Each malformed network fails with its location and a message saying what is wrong."""
         with pytest.raises(core.CoreError) as caught:
             core.build_network(3, layers)
@@ -187,7 +221,10 @@ class TestTraces:
 
         (trace,) = core.trace_nodes(core.forward(network, [1.0, 2.0]))
 
-        assert str(trace) == "h1[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.10) = sigmoid(0.00) = 0.5000"
+        assert (
+            str(trace)
+            == "h1[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.10) = sigmoid(0.00) = 0.5000"
+        )
 
     def test_terms_add_up_to_z(self) -> None:
         """Each node's terms are w_i × x_i, and their sum plus the bias is z."""
@@ -204,7 +241,9 @@ class TestTraces:
             inputs = x if trace.layer == 0 else hidden
             assert [t.weight for t in trace.terms] == layer["weights"][trace.node]
             assert [t.input for t in trace.terms] == pytest.approx(inputs, rel=1e-15)
-            assert sum(t.product for t in trace.terms) + trace.bias == pytest.approx(trace.z, rel=1e-12)
+            assert sum(t.product for t in trace.terms) + trace.bias == pytest.approx(
+                trace.z, rel=1e-12
+            )
 
     def test_samples_narrow_the_trace(self) -> None:
         """Only the chosen samples are traced."""
@@ -216,7 +255,12 @@ class TestTraces:
 
 
 def finite_difference_bias_gradient(
-    network: core.Network, x: list[float], layer: int, node: int, output: int | None, h: float = 1e-6
+    network: core.Network,
+    x: list[float],
+    layer: int,
+    node: int,
+    output: int | None,
+    h: float = 1e-6,
 ) -> float:
     """d target / d z[layer][node] = d target / d bias[layer][node], by central differences."""
 
@@ -259,7 +303,9 @@ class TestGradients:
                 finite_difference_bias_gradient(network, x, index, node, output)
                 for node in range(layer.units)
             ]
-            np.testing.assert_allclose(grads.layers[index].gradient[0], numeric, rtol=1e-5, atol=1e-8)
+            np.testing.assert_allclose(
+                grads.layers[index].gradient[0], numeric, rtol=1e-5, atol=1e-8
+            )
 
     def test_input_gradient_matches_finite_differences(self) -> None:
         """d (sum of outputs) / d inputs equals central differences on the inputs."""
@@ -274,7 +320,9 @@ class TestGradients:
             up, down = list(x), list(x)
             up[i] += h
             down[i] -= h
-            numeric = (naive_forward(layers, up)[-1][0] - naive_forward(layers, down)[-1][0]) / (2 * h)
+            numeric = (naive_forward(layers, up)[-1][0] - naive_forward(layers, down)[-1][0]) / (
+                2 * h
+            )
             assert grads.inputs[0, i] == pytest.approx(numeric, rel=1e-6)
 
     def test_vanishing_gradient_in_numbers(self) -> None:
@@ -285,7 +333,9 @@ class TestGradients:
             {"weights": [[1.0]], "bias": [0.0], "activation": act} for _ in range(depth)
         ]
         relu = core.gradients(core.forward(core.build_network(1, layers_for("relu")), [[0.5]]))
-        sigmoid = core.gradients(core.forward(core.build_network(1, layers_for("sigmoid")), [[0.5]]))
+        sigmoid = core.gradients(
+            core.forward(core.build_network(1, layers_for("sigmoid")), [[0.5]])
+        )
 
         expected, a = 1.0, 0.5
         for _ in range(depth):
@@ -319,11 +369,15 @@ class TestLinearity:
         np.testing.assert_allclose(verdict.weights, w[2] @ w[1] @ w[0], rtol=1e-13)
         np.testing.assert_allclose(verdict.bias, w[2] @ (w[1] @ b[0] + b[1]) + b[2], rtol=1e-13)
         x = np.array([[0.5, -1.0, 2.0]])
-        np.testing.assert_allclose(core.forward(network, x).outputs, x @ verdict.weights.T + verdict.bias, rtol=1e-12)
+        np.testing.assert_allclose(
+            core.forward(network, x).outputs, x @ verdict.weights.T + verdict.bias, rtol=1e-12
+        )
 
     def test_nonlinear_layers_are_named(self) -> None:
         """A network with any bending activation is not linear; those layers are listed."""
-        network = core.build_network(3, random_layers([3, 4, 4, 1], ["linear", "relu", "linear"], seed=1))
+        network = core.build_network(
+            3, random_layers([3, 4, 4, 1], ["linear", "relu", "linear"], seed=1)
+        )
 
         verdict = core.analyze_linearity(network)
 
@@ -339,6 +393,8 @@ def test_core_imports_neither_flask_nor_pydantic() -> None:
         "print([m for m in ('flask', 'pydantic', 'werkzeug') if m in sys.modules])"
     )
 
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
 
     assert output.stdout.strip() == "[]"

@@ -70,7 +70,10 @@ class ArraySpec:
             raise PydanticCustomError(
                 "array_shape",
                 "Expected a {expected}, got an array of {got} dimension(s)",
-                {"expected": "list of numbers" if self.ndim == 1 else "list of rows", "got": array.ndim},
+                {
+                    "expected": "list of numbers" if self.ndim == 1 else "list of rows",
+                    "got": array.ndim,
+                },
             )
         if self.ndim is None and array.ndim not in (1, 2):
             raise PydanticCustomError(
@@ -103,7 +106,9 @@ def decode_nested(value: Any, limit: int) -> FloatArray:
     array = array.astype(np.float64, copy=False)
     if not np.isfinite(array).all():
         path = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
-        raise PydanticCustomError("finite_number", "Input should be a finite number", {"path": path})
+        raise PydanticCustomError(
+            "finite_number", "Input should be a finite number", {"path": path}
+        )
     return array
 
 
@@ -128,7 +133,9 @@ def _locate_bad_element(value: Any) -> PydanticCustomError | None:
                 for i, row in enumerate(item):
                     if not isinstance(row, list):
                         return PydanticCustomError(
-                            "array_shape", "Expected a row (a list of numbers)", {"path": [*path, i]}
+                            "array_shape",
+                            "Expected a row (a list of numbers)",
+                            {"path": [*path, i]},
                         )
                     if len(row) != width:
                         return PydanticCustomError(
@@ -148,7 +155,9 @@ def _locate_bad_element(value: Any) -> PydanticCustomError | None:
             )
         if isinstance(item, int) and abs(item) > _LARGEST_FLOAT:
             return PydanticCustomError(
-                "finite_number", "Input should be a finite number (this one is too large)", {"path": path}
+                "finite_number",
+                "Input should be a finite number (this one is too large)",
+                {"path": path},
             )
         return None
 
@@ -161,16 +170,22 @@ def decode_binary(value: dict[str, Any], limit: int) -> FloatArray:
     unknown = set(value) - {"dtype", "shape", "data"}
     if unknown:
         raise PydanticCustomError(
-            "extra_forbidden", "Unknown key(s) in binary array: {keys}", {"keys": ", ".join(sorted(unknown))}
+            "extra_forbidden",
+            "Unknown key(s) in binary array: {keys}",
+            {"keys": ", ".join(sorted(unknown))},
         )
     dtype, shape, data = value.get("dtype"), value.get("shape"), value.get("data")
     if not isinstance(dtype, str) or dtype not in _ITEM_SIZE:
         raise PydanticCustomError(
-            "literal_error", "Binary array dtype must be 'float32' or 'float64'", {"path": ["dtype"]}
+            "literal_error",
+            "Binary array dtype must be 'float32' or 'float64'",
+            {"path": ["dtype"]},
         )
     if not _is_shape(shape):
         raise PydanticCustomError(
-            "array_shape", "Binary array shape must be a list of 1 or 2 positive integers", {"path": ["shape"]}
+            "array_shape",
+            "Binary array shape must be a list of 1 or 2 positive integers",
+            {"path": ["shape"]},
         )
     count = math.prod(shape or ())
     if count > limit:
@@ -188,7 +203,9 @@ def decode_binary(value: dict[str, Any], limit: int) -> FloatArray:
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise PydanticCustomError("base64_decode", "Binary array data is not valid base64", {"path": ["data"]}) from None
+        raise PydanticCustomError(
+            "base64_decode", "Binary array data is not valid base64", {"path": ["data"]}
+        ) from None
     array = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
     array = array.astype(np.float64)
     if not np.isfinite(array).all():

@@ -73,7 +73,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "unknown-activation",
             422,
             "Unknown activation",
-            "Use a name from GET /v1/activations, or {\"expression\": ...}.",
+            'Use a name from GET /v1/activations, or {"expression": ...}.',
         ),
         ProblemType(
             "invalid-parameter",
@@ -251,7 +251,9 @@ def register(app: Flask) -> None:
             detail = f"{request.method} is not allowed on {request.path}; use {headers['Allow']}."
         if status == 413:
             limit = app.config["MAX_CONTENT_LENGTH"]
-            detail = f"The request body exceeds the limit of {limit} bytes (NNTRACE_MAX_BODY_BYTES)."
+            detail = (
+                f"The request body exceeds the limit of {limit} bytes (NNTRACE_MAX_BODY_BYTES)."
+            )
             return problem_response(
                 slug, detail, status=status, limit=limit, actual=request.content_length
             )

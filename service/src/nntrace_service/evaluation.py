@@ -218,7 +218,9 @@ def _traced_samples(
     return samples
 
 
-def _layer_results(result: core.ForwardResult, grads: core.Gradients | None) -> list[dict[str, Any]]:
+def _layer_results(
+    result: core.ForwardResult, grads: core.Gradients | None
+) -> list[dict[str, Any]]:
     layers = []
     for index, (layer, values) in enumerate(zip(result.network.layers, result.layers, strict=True)):
         entry: dict[str, Any] = {
@@ -245,7 +247,9 @@ def _node_dict(trace: core.NodeTrace, decimals: int) -> dict[str, Any]:
         "layer_name": trace.layer_name,
         "node": trace.node,
         "label": trace.label,
-        "terms": [{"weight": t.weight, "input": t.input, "product": t.product} for t in trace.terms],
+        "terms": [
+            {"weight": t.weight, "input": t.input, "product": t.product} for t in trace.terms
+        ],
         "bias": trace.bias,
         "z": trace.z,
         "activation": trace.activation,
@@ -300,7 +304,9 @@ def activation_values(
     try:
         bound = core.bind_params(core.lookup(name), params)
     except core.UnknownActivationError as error:
-        raise ApiError("unknown-activation", error.message, status=404, suggestions=list(error.suggestions)) from None
+        raise ApiError(
+            "unknown-activation", error.message, status=404, suggestions=list(error.suggestions)
+        ) from None
     except core.CoreError as error:
         raise from_core(error, prefix=("params",)) from None
     if bound.activation.halves_units:
@@ -317,7 +323,13 @@ def activation_values(
         raise ApiError(
             "validation-error",
             f"x[{index}] = {float(x[index]):g} does not fit in {dtype}",
-            errors=[{"pointer": f"/x/{index}", "detail": f"outside the {dtype} range", "code": "finite_number"}],
+            errors=[
+                {
+                    "pointer": f"/x/{index}",
+                    "detail": f"outside the {dtype} range",
+                    "code": "finite_number",
+                }
+            ],
         )
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         y = bound(z)
@@ -327,6 +339,19 @@ def activation_values(
         raise ApiError(
             "non-finite-result",
             f"{bound.label}({float(z[0, index]):.6g}) is not a finite number",
-            errors=[{"pointer": f"/x/{index}", "detail": "result overflows", "code": "non_finite_result"}],
+            errors=[
+                {
+                    "pointer": f"/x/{index}",
+                    "detail": "result overflows",
+                    "code": "non_finite_result",
+                }
+            ],
         )
-    return {"name": bound.name, "params": dict(bound.params), "dtype": dtype, "x": z[0], "y": y[0], "dy": dy[0]}
+    return {
+        "name": bound.name,
+        "params": dict(bound.params),
+        "dtype": dtype,
+        "x": z[0],
+        "y": y[0],
+        "dy": dy[0],
+    }

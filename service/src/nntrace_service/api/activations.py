@@ -67,7 +67,9 @@ def _lookup(name: str) -> core.Activation:
         ) from None
 
 
-def _query_number(args: dict[str, str], key: str, default: float, *, integer: bool = False) -> float:
+def _query_number(
+    args: dict[str, str], key: str, default: float, *, integer: bool = False
+) -> float:
     raw = args.pop(key, None)
     if raw is None:
         return default

@@ -58,7 +58,9 @@ class NodeTrace:
         z = short_number(self.z, decimals)
         if self.elementwise:
             result = "" if self.a is None else f" = {self.a:.{decimals}f}"
-            return f"{self.label} = {self.activation}({weighted_sum}) = {self.activation}({z}){result}"
+            return (
+                f"{self.label} = {self.activation}({weighted_sum}) = {self.activation}({z}){result}"
+            )
         z_name = f"z_{self.layer_name}"
         result = "" if self.a is None else f" = {self.a:.{decimals}f}"
         return (
@@ -119,8 +121,7 @@ def _layer_traces(
     elementwise = layer.activation.kind == "elementwise"
     for node in range(layer.units):
         terms = tuple(
-            Term(weight=w, input=xi, product=w * xi)
-            for w, xi in zip(weights[node], x, strict=True)
+            Term(weight=w, input=xi, product=w * xi) for w, xi in zip(weights[node], x, strict=True)
         )
         yield NodeTrace(
             sample=sample,
