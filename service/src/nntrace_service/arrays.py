@@ -103,8 +103,9 @@ def decode_nested(value: Any, limit: int) -> FloatArray:
         if problem is not None:
             raise problem
         array = np.asarray(value, dtype=np.float64)  # integers beyond int64, all within float
-    array = array.astype(np.float64, copy=False)
-    if not np.isfinite(array).all():
+    if array.dtype != np.float64:
+        array = array.astype(np.float64)
+    if not np.logical_and.reduce(np.isfinite(array), axis=None):
         path = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
         raise PydanticCustomError(
             "finite_number", "Input should be a finite number", {"path": path}

@@ -33,13 +33,32 @@ def parse_body(model: type[Model]) -> Model:
             f"(got {request.mimetype or 'none'})."
         )
     _refuse_truncated_body()
-    raw = request.get_data(cache=False)
+    raw = _read_body()
     try:
         data = current_app.json.loads(raw)
     except ValueError as error:
         raise BadRequest(f"The body is not valid JSON: {error}") from None
     del raw
     return model.model_validate(data, context=validation_context(settings()))
+
+
+def _read_body() -> bytes | bytearray:
+    """The body in one buffer of its declared length, filled in place: reading it as chunks
+    and joining them would hold it twice at the peak (the benchmark's 12 MB network)."""
+    length = request.content_length
+    if not length:
+        return request.get_data(cache=False)
+    buffer = bytearray(length)
+    view, filled = memoryview(buffer), 0
+    while filled < length:
+        count = request.stream.readinto(view[filled:])
+        if not count:
+            break
+        filled += count
+    view.release()
+    if filled < length:
+        raise BadRequest(f"The body ended after {filled} of {length} bytes.")
+    return buffer
 
 
 def _refuse_truncated_body() -> None:
