@@ -18,6 +18,17 @@ from flask.json.provider import JSONProvider
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
+def loads(text: str | bytes | bytearray) -> Any:
+    """Parse strictly with orjson; on failure retry with the standard library (see above)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as strict_error:
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise strict_error from None
+
+
 class OrjsonProvider(JSONProvider):
     """Flask's JSON provider, backed by orjson."""
 
@@ -25,13 +36,7 @@ class OrjsonProvider(JSONProvider):
         return orjson.dumps(obj, option=_OPTIONS).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:  # noqa: ARG002
-        try:
-            return orjson.loads(s)
-        except orjson.JSONDecodeError as strict_error:
-            try:
-                return json.loads(s)
-            except ValueError:
-                raise strict_error from None
+        return loads(s)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+import io
+from typing import TypeVar, cast
 
 from flask import Flask, current_app, request
 from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
+from nntrace_service import jsonio
 from nntrace_service.evaluation import validation_context
 from nntrace_service.settings import Settings
 
@@ -35,7 +37,7 @@ def parse_body(model: type[Model]) -> Model:
     _refuse_truncated_body()
     raw = _read_body()
     try:
-        data = current_app.json.loads(raw)
+        data = jsonio.loads(raw)
     except ValueError as error:
         raise BadRequest(f"The body is not valid JSON: {error}") from None
     del raw
@@ -51,7 +53,7 @@ def _read_body() -> bytes | bytearray:
     buffer = bytearray(length)
     view, filled = memoryview(buffer), 0
     while filled < length:
-        count = request.stream.readinto(view[filled:])
+        count = cast(io.RawIOBase, request.stream).readinto(view[filled:])
         if not count:
             break
         filled += count

@@ -1095,7 +1095,7 @@ def _softmax(z: Array) -> Array:
     """exp(z - max) / sum: each value to a few ulps in the input's own precision (the
     derivative and vjp need the complement 1 - a too, and use :func:`_softmax_parts`)."""
     with np.errstate(over="ignore"):  # z - max may reach -inf for |z| near the float limit;
-        e = np.exp(z - z.max(axis=-1, keepdims=True))  # exp(-inf) = 0 is then exact
+        e: Array = np.exp(z - z.max(axis=-1, keepdims=True))  # exp(-inf) = 0 is then exact
     e /= e.sum(axis=-1, keepdims=True)
     return e
 
