@@ -29,7 +29,7 @@ class Layer:
     weights: Array
     bias: Array
     activation: BoundActivation
-    _transposed: dict[str, Array] = field(default_factory=dict, repr=False)
+    _converted: dict[str, tuple[Array, Array]] = field(default_factory=dict, repr=False)
 
     @property
     def units(self) -> int:
@@ -53,16 +53,13 @@ class Layer:
         else converted once and kept (a float64 network evaluated in float32)."""
         if self.weights.dtype == dtype:
             return self.weights.T, self.bias  # a view: BLAS reads it transposed, no copy
-        cached = self._transposed.get(dtype)
-        if cached is None:
+        if dtype not in self._converted:
             with np.errstate(over="ignore"):
-                cached = np.ascontiguousarray(self.weights.T, dtype=dtype)
-                bias = self.bias.astype(dtype)
-            _check_representable(cached.T, "weights", dtype)
+                weights, bias = self.weights.astype(dtype), self.bias.astype(dtype)
+            _check_representable(weights, "weights", dtype)
             _check_representable(bias, "bias", dtype)
-            self._transposed[dtype] = cached
-            self._transposed[dtype + ":bias"] = bias
-        return cached, self._transposed[dtype + ":bias"]
+            self._converted[dtype] = (weights.T, bias)
+        return self._converted[dtype]
 
 
 def _check_representable(values: Array, field: str, dtype: str) -> None:
