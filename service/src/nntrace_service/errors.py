@@ -16,11 +16,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from nntrace_service.core import errors as core_errors
+from nntrace_service.requestid import request_id
 
 log = logging.getLogger("nntrace_service")
 
@@ -203,7 +204,7 @@ def problem_response(
         "status": status or kind.status,
         "detail": detail or kind.advice,
         "instance": request.path,
-        "request_id": g.get("request_id", ""),
+        "request_id": request_id(request.environ),
     }
     if errors:
         body["errors"] = list(errors)

@@ -81,7 +81,7 @@ def _native(fn: Callable[..., Array]) -> Callable[..., Array]:
     @functools.wraps(fn)
     def wrapper(*arrays: Array, **params: Any) -> Array:
         first = arrays[0]
-        if type(first) is np.ndarray and first.ndim and first.dtype in _NATIVE_DTYPES:
+        if type(first) is np.ndarray and first.ndim and first.dtype.char in "fd":
             if all(type(x) is np.ndarray and x.dtype == first.dtype for x in arrays[1:]):
                 out = fn(*arrays, **params)
                 out += 0.0  # -0.0 -> 0.0, as in _in_float64
@@ -89,9 +89,6 @@ def _native(fn: Callable[..., Array]) -> Callable[..., Array]:
         return general(*arrays, **params)
 
     return wrapper
-
-
-_NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _f64(x: Any) -> F64:
