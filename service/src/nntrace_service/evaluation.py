@@ -295,57 +295,44 @@ def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def lookup_activation(name: str) -> Activation:
+    """The catalog entry named in a URL path: an unknown name there is a 404."""
+    try:
+        return core.lookup(name)
+    except core.UnknownActivationError as error:
+        raise ApiError(
+            "unknown-activation", error.message, status=404, suggestions=list(error.suggestions)
+        ) from None
+
+
 def activation_values(
     name: str, x: np.ndarray[Any, Any], params: dict[str, Any], dtype: str, settings: Settings
 ) -> dict[str, Any]:
     """An activation's values and derivatives at ``x``, treated as one layer's ``z``."""
     if x.size > settings.max_values:
         raise limit_exceeded("values", settings.max_values, int(x.size), "/x", "max_values")
-    try:
-        bound = core.bind_params(core.lookup(name), params)
-    except core.UnknownActivationError as error:
-        raise ApiError(
-            "unknown-activation", error.message, status=404, suggestions=list(error.suggestions)
-        ) from None
-    except core.CoreError as error:
-        raise from_core(error, prefix=("params",)) from None
-    if bound.activation.halves_units:
-        raise ApiError(
-            "invalid-parameter",
-            f"{bound.name} maps a layer to half as many values, so it has no pointwise curve; "
-            "evaluate it inside a network instead",
-            errors=[{"pointer": "/x", "detail": "not element-wise", "code": "not_elementwise"}],
-        )
+    bound = _bind_pointwise(name, params)
     with np.errstate(over="ignore"):
         z = x.astype(dtype).reshape(1, -1)
     if not np.isfinite(z).all():
-        index = int(np.argwhere(~np.isfinite(z))[0][1])
-        raise ApiError(
+        index = _first(~np.isfinite(z))
+        raise _value_problem(
             "validation-error",
             f"x[{index}] = {float(x[index]):g} does not fit in {dtype}",
-            errors=[
-                {
-                    "pointer": f"/x/{index}",
-                    "detail": f"outside the {dtype} range",
-                    "code": "finite_number",
-                }
-            ],
+            index,
+            f"outside the {dtype} range",
         )
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         y = bound(z)
         dy = bound.derivative(z, y)
-    if not (np.isfinite(y).all() and np.isfinite(dy).all()):
-        index = int(np.argwhere(~(np.isfinite(y) & np.isfinite(dy)))[0][1])
-        raise ApiError(
+    finite = np.isfinite(y) & np.isfinite(dy)
+    if not finite.all():
+        index = _first(~finite)
+        raise _value_problem(
             "non-finite-result",
             f"{bound.label}({float(z[0, index]):.6g}) is not a finite number",
-            errors=[
-                {
-                    "pointer": f"/x/{index}",
-                    "detail": "result overflows",
-                    "code": "non_finite_result",
-                }
-            ],
+            index,
+            "result overflows",
         )
     return {
         "name": bound.name,
@@ -355,3 +342,30 @@ def activation_values(
         "y": y[0],
         "dy": dy[0],
     }
+
+
+def _bind_pointwise(name: str, params: dict[str, Any]) -> core.BoundActivation:
+    """The activation with its parameters, if it maps each value to one value (not GLU)."""
+    try:
+        bound = core.bind_params(lookup_activation(name), params)
+    except core.CoreError as error:
+        raise from_core(error, prefix=("params",)) from None
+    if bound.activation.halves_units:
+        raise ApiError(
+            "invalid-parameter",
+            f"{bound.name} maps a layer to half as many values, so it has no pointwise curve; "
+            "evaluate it inside a network instead",
+            errors=[{"pointer": "/x", "detail": "not element-wise", "code": "not_elementwise"}],
+        )
+    return bound
+
+
+def _first(mask: np.ndarray[Any, Any]) -> int:
+    """The column of the first True in a one-row mask."""
+    return int(np.argwhere(mask)[0][1])
+
+
+def _value_problem(slug: str, detail: str, index: int, item: str) -> ApiError:
+    """A problem about one value of ``x``, pointing at it."""
+    code = "finite_number" if slug == "validation-error" else slug.replace("-", "_")
+    return ApiError(slug, detail, errors=[{"pointer": f"/x/{index}", "detail": item, "code": code}])

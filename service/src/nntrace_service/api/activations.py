@@ -11,7 +11,7 @@ from flask import Blueprint, request
 from nntrace_service import core
 from nntrace_service.api import parse_body, settings
 from nntrace_service.errors import ApiError, limit_exceeded
-from nntrace_service.evaluation import activation_values, describe_activation
+from nntrace_service.evaluation import activation_values, describe_activation, lookup_activation
 from nntrace_service.schemas import EvaluateActivationRequest
 
 bp = Blueprint("activations", __name__, url_prefix="/v1/activations")
@@ -27,7 +27,7 @@ def list_activations() -> dict[str, Any]:
 @bp.get("/<name>")
 def get_activation(name: str) -> dict[str, Any]:
     """One entry, by name or alias."""
-    return describe_activation(_lookup(name))
+    return describe_activation(lookup_activation(name))
 
 
 @bp.post("/<name>/evaluate")
@@ -56,15 +56,6 @@ def curve(name: str) -> dict[str, Any]:
     params = {key: _query_param(key, value) for key, value in args.items()}
     x = np.linspace(start, stop, num)
     return activation_values(name, x, params, "float64", settings())
-
-
-def _lookup(name: str) -> core.Activation:
-    try:
-        return core.lookup(name)
-    except core.UnknownActivationError as error:
-        raise ApiError(
-            "unknown-activation", error.message, status=404, suggestions=list(error.suggestions)
-        ) from None
 
 
 def _query_number(
