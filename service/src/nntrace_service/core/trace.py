@@ -73,7 +73,8 @@ class NodeTrace:
 
 
 def short_number(value: float, decimals: int = 4) -> str:
-    """At most ``decimals`` decimals, at least two: 0.5 -> ``0.50``, 0.123456 -> ``0.1235``.
+    """Two decimals when they say it all, else ``decimals``: 0.5 -> ``0.50``,
+    0.65701 -> ``0.6570``, so a value reads the same here as where its node's line ends.
 
     Like a hand calculation, rounding noise (2.8e-17) shows as ``0.00``; the exact values are
     in the trace's fields. Huge values switch to scientific notation.
@@ -83,7 +84,9 @@ def short_number(value: float, decimals: int = 4) -> str:
     if abs(value) >= 1e9:
         return f"{value:.{max(decimals - 1, 1)}e}"
     whole, _, fraction = f"{value:.{decimals}f}".partition(".")
-    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+    if len(fraction.rstrip("0")) <= 2:
+        fraction = fraction[:2].ljust(2, "0")
+    return f"{whole}.{fraction}"
 
 
 def _factor(value: float, decimals: int) -> str:
