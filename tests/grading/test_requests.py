@@ -208,3 +208,33 @@ def test_format_negotiation(
 
     assert response.status_code == 200
     assert response.mimetype == expected
+
+
+@pytest.mark.parametrize("settings", [Settings(max_layer_values=10)])
+def test_too_many_layer_values_to_grade(client: FlaskClient) -> None:
+    """Two cases through the 2-2-1 reference keep 2 × (2+2+1+1) = 12 values: over a limit of
+    10 it is refused before the forward pass, naming the setting."""
+    response = client.post("/v1/grade", json=WORKED)
+
+    problem = response.get_json()
+    assert response.status_code == 422
+    assert problem["type"] == "/problems/limit-exceeded"
+    assert (problem["setting"], problem["limit"], problem["actual"]) == (
+        "NNTRACE_MAX_LAYER_VALUES",
+        10,
+        12,
+    )
+    assert problem["errors"][0]["pointer"] == "/test_cases"
+
+
+@pytest.mark.parametrize("settings", [Settings(max_layer_values=10)])
+def test_too_many_layer_values_to_compare(client: FlaskClient) -> None:
+    """/v1/compare checks the same limit for a network side."""
+    body = {"reference": {"network": REFERENCE}, "candidate": {"network": REFERENCE}}
+    body["inputs"] = [[1.0, 2.0], [-1.0, 0.5]]
+
+    response = client.post("/v1/compare", json=body)
+
+    assert response.status_code == 422
+    assert response.get_json()["setting"] == "NNTRACE_MAX_LAYER_VALUES"
+    assert response.get_json()["errors"][0]["pointer"] == "/inputs"

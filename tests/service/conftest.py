@@ -28,6 +28,7 @@ LIMITS: dict[str, int] = {
     "max_parameters": 60,
     "max_batch": 4,
     "max_trace_terms": 30,
+    "max_layer_values": 40,
     "max_expression_length": 40,
     "max_values": 50,
 }

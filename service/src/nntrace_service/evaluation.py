@@ -92,6 +92,22 @@ def build(spec: NetworkSpec, settings: Settings) -> core.Network:
         raise from_core(error, prefix=("network",)) from None
 
 
+def check_rows(network: core.Network, rows: int, settings: Settings, pointer: str) -> None:
+    """Refuse more input rows than the limits allow, before the forward pass allocates a
+    ``z`` and an ``a`` of every layer for every row."""
+    if rows > settings.max_batch:
+        raise limit_exceeded("input rows", settings.max_batch, rows, pointer, "max_batch")
+    kept = rows * sum(layer.units + layer.output_size for layer in network.layers)
+    if kept > settings.max_layer_values:
+        raise limit_exceeded(
+            "layer values the forward pass keeps (rows × nodes, z and a, over all layers)",
+            settings.max_layer_values,
+            kept,
+            pointer,
+            "max_layer_values",
+        )
+
+
 def summarize(network: core.Network) -> dict[str, Any]:
     """Sizes, activations and the linearity verdict of a network."""
     linearity = core.analyze_linearity(network)
@@ -145,8 +161,7 @@ def evaluate(body: EvaluateRequest, settings: Settings) -> dict[str, Any]:
     """Run the request's inputs through its network and shape the response."""
     network = build(body.network, settings)
     batch = body.inputs.shape[0] if body.inputs.ndim == 2 else 1
-    if batch > settings.max_batch:
-        raise limit_exceeded("input rows", settings.max_batch, batch, "/inputs", "max_batch")
+    check_rows(network, batch, settings, "/inputs")
     samples = _traced_samples(body, batch, network, settings)
     if body.gradients and body.output is not None and body.output >= network.output_size:
         raise ApiError(

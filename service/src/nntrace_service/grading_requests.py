@@ -31,6 +31,7 @@ def grade(body: GradeRequest, fmt: str, current: Settings) -> tuple[str | bytes,
     started = time.perf_counter()
     reference = _build(body.reference.network, current, "/reference")
     cases = _cases(body, reference, current)
+    evaluation.check_rows(reference, len(cases), current, "/test_cases")
     tolerances = _tolerances(body.tolerance, reference)
     options = _scoring(body, reference)
     feedback = scoring.Feedback(
@@ -212,6 +213,7 @@ def _network_submission(
     try:
         spec = NetworkSpec.model_validate(raw, context=evaluation.validation_context(current))
         student = evaluation.build(spec, current)
+        evaluation.check_rows(student, len(cases), current, "/test_cases")
     except ValidationError as error:
         return [], [
             f"submission/network{pointer(e['loc'])}: {e['msg']}"
@@ -257,6 +259,7 @@ def _reference_side(
             raise _invalid(
                 "inputs are required when the reference is a network", ("inputs",), "missing"
             )
+        evaluation.check_rows(network, inputs.shape[0], current, "/inputs")
         try:
             result = core.forward(network, inputs, dtype="float64")
         except core.CoreError as error:
@@ -314,6 +317,7 @@ def _candidate_side(
                 ("candidate", "network", "input_size"),
                 "shape_mismatch",
             )
+        evaluation.check_rows(network, inputs.shape[0], current, "/inputs")
         computed = scoring.tolerant_forward(network, inputs)
         raws: list[Any] = [
             comparing.Values(values=a, invalid=np.zeros(a.shape, dtype=bool), problems={})

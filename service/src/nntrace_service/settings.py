@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     """Most weights and biases in one network."""
     max_batch: int = Field(4096, ge=1)
     """Most input rows in one request."""
+    max_layer_values: int = Field(2_000_000, ge=1)
+    """Most values the forward pass keeps (rows × nodes over all layers): bounds the memory
+    of a request and the size of its response, which can far exceed its body (one input
+    feeding 4096 nodes)."""
     max_trace_terms: int = Field(250_000, ge=1)
     """Most ``w × x`` terms in the node traces of one response (nodes × fan-in × samples)."""
     max_expression_length: int = Field(500, ge=10)
