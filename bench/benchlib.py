@@ -25,8 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 SERVICE_SRC = ROOT / "service" / "src"
-if str(SERVICE_SRC) not in sys.path:
-    sys.path.insert(0, str(SERVICE_SRC))
+for _path in (SERVICE_SRC, ROOT):  # ROOT: tests.support, which starts gunicorn for both
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 #: The two MLPs of the issue: (layer sizes, activation of each layer).
 BIG_NET: tuple[tuple[int, ...], tuple[str, ...]] = (

@@ -59,9 +59,8 @@ def nntrace_network(weights: Weights, activations: Sequence[str]) -> Network:
     return build_network(weights[0][0].shape[1], layers)
 
 
-def bare_chain(network: Network) -> Engine:
-    """matmul + bias + the catalog's activation, with no checks or bookkeeping."""
-    prepared = [(*layer.transposed("float32"), layer.activation) for layer in network.layers]
+def _chain(prepared: Sequence[tuple[np.ndarray, np.ndarray, Callable[..., np.ndarray]]]) -> Engine:
+    """matmul + bias + activation per prepared layer, keeping nothing."""
 
     def run(x: np.ndarray) -> np.ndarray:
         a = x
@@ -72,6 +71,12 @@ def bare_chain(network: Network) -> Engine:
         return a
 
     return run
+
+
+def bare_chain(network: Network) -> Engine:
+    """matmul + bias + the catalog's activation, with no checks or bookkeeping."""
+    prepared = [(*layer.transposed("float32"), layer.activation) for layer in network.layers]
+    return _chain(prepared)
 
 
 def _lean_relu(z: np.ndarray) -> np.ndarray:
@@ -140,16 +145,7 @@ def numpy_floor(network: Network, activations: Sequence[str]) -> Engine:
         (*layer.transposed("float32"), LEAN_ACTIVATIONS[name])
         for layer, name in zip(network.layers, activations, strict=True)
     ]
-
-    def run(x: np.ndarray) -> np.ndarray:
-        a = x
-        for weights_t, bias, activation in prepared:
-            z = a @ weights_t
-            z += bias
-            a = activation(z)
-        return a
-
-    return run
+    return _chain(prepared)
 
 
 def ort_session(weights: Weights, activations: Sequence[str], threads: int) -> Engine:

@@ -15,10 +15,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,20 +39,14 @@ from benchlib import (
 )
 from stages import request_stages
 
-GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
+from tests.support import gunicorn_process
+
 BENCH_DIR = ROOT / "bench"
 SERVICE_APP = "nntrace_service.app:create_app()"
 BASELINE_APP = "baseline_app:create_app()"
 BATCH = 8
 WRK_THREADS = 1
 WRK_CONNECTIONS = 4
-
-
-def free_port() -> int:
-    """A loopback TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_env() -> dict[str, str]:
@@ -76,47 +68,14 @@ def gunicorn(
 ) -> Iterator[tuple[str, int]]:
     """Serve ``app`` with the service's gunicorn config (plus ``env``); yield
     ``(base_url, arbiter_pid)``."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "gunicorn",
-        "--config", str(GUNICORN_CONF),
-        "--bind", f"127.0.0.1:{port}",
-        "--pythonpath", str(BENCH_DIR),
-        app,
-    ]  # fmt: skip
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     log = RESULTS_DIR / f"gunicorn-{name}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, env={**server_env(), **(env or {})}, stdout=sink, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base_url, process, timeout, log)
-        yield base_url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
-    """Poll ``/readyz`` until it answers 200; fail with the server log otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/readyz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not become ready in {timeout} s:\n{log.read_text()}")
+    with gunicorn_process(
+        {**server_env(), **(env or {})},
+        log,
+        args=["--pythonpath", str(BENCH_DIR), app],
+        timeout=timeout,
+    ) as served:
+        yield served
 
 
 def request_body(trace: str) -> bytes:

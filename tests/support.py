@@ -7,12 +7,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
@@ -26,34 +25,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_gunicorn(
-    env: Mapping[str, str] | None = None, *, workers: int = 2, timeout: float = 30.0
-) -> Iterator[str]:
-    """Start the service under a real gunicorn on loopback; yield its base URL.
-
-    ``env`` adds ``NNTRACE_*`` settings. The process is stopped (SIGTERM) afterwards, and
-    its log is shown if it fails to become ready.
-    """
+def gunicorn_process(
+    env: Mapping[str, str], log: Path, *, args: Sequence[str] = (), timeout: float = 30.0
+) -> Iterator[tuple[str, int]]:
+    """Run gunicorn with the service's config on a free loopback port; yield the base URL
+    and the arbiter's pid once ``/readyz`` answers. ``args`` go last on the command line (an
+    app to serve instead of the service, say). Stopped with SIGTERM afterwards; the log is
+    shown if it never becomes ready. The test suite and the benchmarks both start theirs
+    here."""
     port = free_port()
-    environment = {**os.environ, "WEB_CONCURRENCY": str(workers), "NNTRACE_ACCESS_LOG": ""}
-    environment.update(env or {})
     command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        str(GUNICORN_CONF),
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
-    log = (ROOT / ".pytest_cache").joinpath(f"gunicorn-{port}.log")
-    log.parent.mkdir(exist_ok=True)
+        sys.executable, "-m", "gunicorn",
+        "--config", str(GUNICORN_CONF),
+        "--bind", f"127.0.0.1:{port}",
+        *args,
+    ]  # fmt: skip
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
-        process = subprocess.Popen(command, env=environment, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=dict(env), stdout=sink, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(base_url, process, timeout, log)
-        yield base_url
+        yield base_url, process.pid
     finally:
         process.terminate()
         try:
@@ -61,6 +54,21 @@ def running_gunicorn(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def running_gunicorn(
+    env: Mapping[str, str] | None = None, *, workers: int = 2, timeout: float = 30.0
+) -> Iterator[str]:
+    """Start the service under a real gunicorn on loopback; yield its base URL.
+
+    ``env`` adds ``NNTRACE_*`` settings.
+    """
+    environment = {**os.environ, "WEB_CONCURRENCY": str(workers), "NNTRACE_ACCESS_LOG": ""}
+    environment.update(env or {})
+    log = ROOT / ".pytest_cache" / f"gunicorn-{os.getpid()}-{free_port()}.log"
+    with gunicorn_process(environment, log, timeout=timeout) as (base_url, _):
+        yield base_url
 
 
 def _wait_until_ready(
@@ -71,9 +79,10 @@ def _wait_until_ready(
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if requests.get(f"{base_url}/readyz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
+            with urllib.request.urlopen(f"{base_url}/readyz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not become ready in {timeout} s:\n{log.read_text()}")

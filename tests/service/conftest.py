@@ -9,7 +9,7 @@ reads bodies and enforces the size limit. Both transports run with the small lim
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,46 +89,47 @@ def _checked(reply: Reply) -> Reply:
     return reply
 
 
+Send = Callable[[str, str, bytes | None, dict[str, str]], Reply]
+"""One transport: (method, path, body, headers) -> reply."""
+
+
+def _call_over(send: Send) -> Call:
+    """A :class:`Call` that encodes the request the same way for every transport and checks
+    every reply for leaked stack traces."""
+
+    def call(
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        data: str | bytes | None = None,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        body, sent = _encode(json, data, content_type)
+        return _checked(send(method, path, body, {**sent, **(headers or {})}))
+
+    return call
+
+
 def flask_call(client: FlaskClient) -> Call:
     """A :class:`Call` over the Flask test client (no sockets)."""
 
-    def call(
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        data: str | bytes | None = None,
-        content_type: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Reply:
-        body, sent = _encode(json, data, content_type)
-        response = client.open(path, method=method, data=body, headers={**sent, **(headers or {})})
-        return _checked(
-            Reply(response.status_code, dict(response.headers), response.get_data(True))
-        )
+    def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Reply:
+        response = client.open(path, method=method, data=body, headers=headers)
+        return Reply(response.status_code, dict(response.headers), response.get_data(True))
 
-    return call
+    return _call_over(send)
 
 
 def http_call(base_url: str) -> Call:
-    """A :class:`Call` over real HTTP to ``base_url`` (a gunicorn on 127.0.0.1)."""
+    """A :class:`Call` over real HTTP to `base_url` (a gunicorn on 127.0.0.1)."""
 
-    def call(
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        data: str | bytes | None = None,
-        content_type: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Reply:
-        body, sent = _encode(json, data, content_type)
-        response = requests.request(
-            method, base_url + path, data=body, headers={**sent, **(headers or {})}, timeout=30
-        )
-        return _checked(Reply(response.status_code, dict(response.headers), response.text))
+    def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Reply:
+        response = requests.request(method, base_url + path, data=body, headers=headers, timeout=30)
+        return Reply(response.status_code, dict(response.headers), response.text)
 
-    return call
+    return _call_over(send)
 
 
 @pytest.fixture(params=["flask", "gunicorn"])
