@@ -253,6 +253,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def finish(report: Report, out: Path | None) -> int:
+    """End of every benchmark script: write the report, summarise its targets, exit 0 (a
+    missed target is a finding, not a failure)."""
+    path = write_report(report, out)
+    print_targets(report)
+    print(f"wrote {path}")
+    return 0
+
+
 def print_targets(report: Report) -> None:
     """A short human summary of the targets of one report."""
     for target in report.targets:

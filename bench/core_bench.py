@@ -26,14 +26,13 @@ from benchlib import (
     BIG_NET,
     SMALL_NET,
     Report,
+    finish,
     mlp_inputs,
     mlp_weights,
     parse_args,
-    print_targets,
     resolve_activations,
     time_call,
     time_many,
-    write_report,
 )
 from threadpoolctl import threadpool_limits
 
@@ -457,10 +456,7 @@ def main() -> int:
         print(f"traces {row['net']} batch {row['batch']}: {row}")
     for row in overheads:
         print(f"  {row['piece']:>40}: {row['us']:8.2f} us")
-    path = write_report(report, args.out)
-    print_targets(report)
-    print(f"wrote {path}")
-    return 0
+    return finish(report, args.out)
 
 
 if __name__ == "__main__":

@@ -30,12 +30,11 @@ from benchlib import (
     SMALL_NET,
     Report,
     benchmark_env,
+    finish,
     mlp_inputs,
     network_spec,
     parse_args,
-    print_targets,
     resolve_activations,
-    write_report,
 )
 from stages import request_stages
 
@@ -207,10 +206,7 @@ def main() -> int:
         "body_bytes": len(bodies["none"]),
         "batch": BATCH,
     }
-    path = write_report(report, args.out)
-    print_targets(report)
-    print(f"wrote {path}")
-    return 0
+    return finish(report, args.out)
 
 
 def summarize(report: Report, runs: dict[str, list[dict[str, Any]]]) -> None:

@@ -27,13 +27,12 @@ from benchlib import (
     BIG_NET,
     SMALL_NET,
     Report,
+    finish,
     mlp_inputs,
     network_spec,
     parse_args,
-    print_targets,
     resolve_activations,
     time_call,
-    write_report,
 )
 from http_bench import SERVICE_APP, gunicorn
 from stages import request_stages
@@ -238,10 +237,7 @@ def main() -> int:
         "payload JSON worker peak memory / body", json_row["worker_peak/body"], 4.0,
         higher_is_better=False,
     )  # fmt: skip
-    path = write_report(report, args.out)
-    print_targets(report)
-    print(f"wrote {path}")
-    return 0
+    return finish(report, args.out)
 
 
 if __name__ == "__main__":
