@@ -23,8 +23,9 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 
 
 FROM ${BASE_IMAGE} AS runtime
-# The repository URL is an assumption until the project has a public home: pass --build-arg.
+# Keep equal to nntrace_service.__version__ (tests/contract/test_version.py checks).
 ARG VERSION=0.1.0
+# The repository URL is an assumption until the project has a public home: pass --build-arg.
 ARG SOURCE=https://github.com/nntrace/nntrace
 LABEL org.opencontainers.image.title="nntrace" \
       org.opencontainers.image.description="Evaluate small neural networks over HTTP and see what every node computed." \

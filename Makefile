@@ -31,6 +31,7 @@ test: $(BIN)/.installed  ## Run the whole test suite (starts its own gunicorn pr
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy

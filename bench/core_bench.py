@@ -36,7 +36,7 @@ from benchlib import (
 )
 from threadpoolctl import threadpool_limits
 
-from nntrace_service.core import build_network, forward, trace_nodes
+from nntrace_service.core import LayerDef, build_network, forward, trace_nodes
 from nntrace_service.core.network import Network
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
@@ -52,7 +52,7 @@ def nntrace_network(weights: Weights, activations: Sequence[str]) -> Network:
     """The core network for the weights (float64 master copy, float32 cached on first use)."""
     activations = resolve_activations(activations)
     layers = [
-        {"weights": w, "bias": b, "activation": act}
+        LayerDef(weights=w, bias=b, activation=act)
         for (w, b), act in zip(weights, activations, strict=True)
     ]
     return build_network(weights[0][0].shape[1], layers)

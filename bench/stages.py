@@ -20,9 +20,10 @@ def request_stages(
     each stage of the service's handling: parse, validate, build, forward, shape+serialise."""
     import baseline_app
 
-    from nntrace_service import core, evaluation
+    from nntrace_service import core, limits
     from nntrace_service.app import create_app
-    from nntrace_service.jsonio import OrjsonProvider
+    from nntrace_service.handlers import networks
+    from nntrace_service.http.jsonio import OrjsonProvider
     from nntrace_service.schemas import EvaluateRequest
     from nntrace_service.settings import Settings
 
@@ -31,10 +32,10 @@ def request_stages(
     baseline_client = baseline_app.create_app().test_client()
     provider = OrjsonProvider(app)
     settings = Settings()
-    context = evaluation.validation_context(settings)
+    context = limits.validation_context(settings)
     document = provider.loads(body)
     request = EvaluateRequest.model_validate(document, context=context)
-    network = evaluation.build(request.network, settings)
+    network = networks.build(request.network, settings, ("network",))
 
     def post(client: Any) -> Callable[[], Any]:
         def call() -> Any:
@@ -46,16 +47,16 @@ def request_stages(
         return call
 
     with app.app_context():
-        response = evaluation.evaluate(request, settings)
+        response = networks.evaluate(request, settings)
         stages: dict[str, Callable[[], Any]] = {
             "service request (test client)": post(service_client),
             "parse (orjson)": lambda: provider.loads(body),
             "validate (pydantic + arrays)": lambda: EvaluateRequest.model_validate(
                 document, context=context
             ),
-            "build network": lambda: evaluation.build(request.network, settings),
+            "build network": lambda: networks.build(request.network, settings, ("network",)),
             "forward": lambda: core.forward(network, request.inputs, dtype=request.dtype),
-            "evaluate (build + forward + shape)": lambda: evaluation.evaluate(request, settings),
+            "evaluate (build + forward + shape)": lambda: networks.evaluate(request, settings),
             "serialise response": lambda: provider.dumps(response),
         }
         if baseline:  # the baseline app reads nested lists only

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import nntrace
-from nntrace_service.errors import PROBLEM_TYPES as SERVER_PROBLEM_TYPES
+from nntrace_service.problems import PROBLEM_TYPES as SERVER_PROBLEM_TYPES
 from tests.client.fakes import Reply, scripted_server, silent_server
 from tests.support import SEED_INPUTS, free_port, seed_network
 

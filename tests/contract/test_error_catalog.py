@@ -6,7 +6,8 @@ from __future__ import annotations
 import yaml
 
 from nntrace import _exceptions as client_errors
-from nntrace_service.errors import PROBLEM_TYPES
+from nntrace_service.core.errors import CoreError
+from nntrace_service.problems import PROBLEM_TYPES
 from tests.support import ROOT
 
 
@@ -31,3 +32,18 @@ def test_spec_publishes_the_same_catalogue() -> None:
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
 
     assert set(spec["x-problem-types"]) == set(client_errors.PROBLEM_TYPES)
+
+
+def _subclasses(cls: type[CoreError]) -> list[type[CoreError]]:
+    return [cls, *(c for sub in cls.__subclasses__() for c in _subclasses(sub))]
+
+
+def test_every_core_error_slug_is_a_problem_type() -> None:
+    """Core errors carry their own slug; the catalogue is the one table they map through,
+    so a slug missing from it would fail at the first such error (a 500)."""
+    classes = _subclasses(CoreError)
+
+    assert len(classes) >= 7
+    for cls in classes:
+        assert cls.slug in PROBLEM_TYPES, cls.__name__
+        assert PROBLEM_TYPES[cls.slug].status == 422, cls.__name__

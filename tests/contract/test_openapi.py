@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from nntrace_service.errors import PROBLEM_TYPES
+from nntrace_service.problems import PROBLEM_TYPES
 from tests.support import ROOT, SEED_INPUTS, seed_network
 
 SPEC_PATH = ROOT / "openapi.yaml"

@@ -1,6 +1,6 @@
 """Independent 50-digit references for every activation in the catalog.
 
-Written with mpmath from the formulas in ``shared/reference/activations.md`` (the Keras
+Written with mpmath from the published formulas (the Keras
 definitions), never from nntrace's code: the catalog computes in float64 with masks, series and
 rewritten formulas, while these are the textbook expressions evaluated with 50 significant
 digits, where cancellation and overflow do not matter. Two exceptions keep the textbook form

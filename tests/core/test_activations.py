@@ -3,7 +3,7 @@
 Every entry is evaluated in float64 and float32 on a grid reaching |x| = 1000, under
 ``np.errstate`` that turns any overflow, invalid operation or division by zero into an error,
 and compared with :mod:`tests.core.mpmath_reference`. Expected values come from mpmath, from
-the literature quoted in ``shared/reference/activations.md``, or from Keras's own tests; never
+the literature, or from Keras's own tests; never
 from the code under test.
 """
 
@@ -20,9 +20,9 @@ from nntrace_service.core.activations import (
     CATALOG,
     Activation,
     BoundActivation,
-    bind,
     lookup,
 )
+from nntrace_service.core.binding import bind
 from nntrace_service.core.errors import (
     InvalidParameterError,
     ShapeMismatchError,

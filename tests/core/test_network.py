@@ -25,6 +25,11 @@ NAIVE: dict[str, Callable[[float], float]] = {
 }
 
 
+def build(input_size: int, layers: list[dict[str, Any]]) -> core.Network:
+    """The network of plain layer dicts (as the tests write them) through core.LayerDef."""
+    return core.build_network(input_size, [core.LayerDef(**layer) for layer in layers])
+
+
 def random_layers(sizes: list[int], activations: list[str], seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     return [
@@ -69,7 +74,7 @@ class TestForward:
     def test_matches_a_naive_loop(self, sizes: list[int], activations: list[str]) -> None:
         """Every layer's activations equal a node-by-node pure-Python computation."""
         layers = random_layers(sizes, activations, seed=len(sizes))
-        network = core.build_network(sizes[0], layers)
+        network = build(sizes[0], layers)
         rng = random.Random(7)
         batch = [[rng.uniform(-3, 3) for _ in range(sizes[0])] for _ in range(5)]
 
@@ -85,7 +90,7 @@ class TestForward:
     def test_float32_stays_float32_and_close(self) -> None:
         """dtype=float32 computes in float32, within float32 precision of the naive loop."""
         layers = random_layers([4, 6, 2], ["tanh", "sigmoid"], seed=3)
-        network = core.build_network(4, layers)
+        network = build(4, layers)
         x = [0.3, -1.2, 2.0, 0.7]
 
         result = core.forward(network, [x], dtype="float32")
@@ -99,19 +104,19 @@ class TestForward:
         z = naive_forward(layers, [1.0, -2.0, 0.5])[-1]
         layers[0]["activation"] = "softmax"
 
-        result = core.forward(core.build_network(3, layers), [1.0, -2.0, 0.5])
+        result = core.forward(build(3, layers), [1.0, -2.0, 0.5])
 
         np.testing.assert_allclose(result.outputs[0], naive_softmax(z), rtol=1e-13)
 
     def test_flat_list_is_one_sample(self) -> None:
         """A single input row may be sent as a flat list."""
-        network = core.build_network(2, [{"weights": [[1.0, 1.0]], "bias": [0.0]}])
+        network = build(2, [{"weights": [[1.0, 1.0]], "bias": [0.0]}])
 
         assert core.forward(network, [1.0, 2.0]).outputs.tolist() == [[3.0]]
 
     def test_overflow_names_layer_and_node(self) -> None:
         """exponential(800) is not finite: the error names the layer, node and sample."""
-        network = core.build_network(
+        network = build(
             1,
             [
                 {
@@ -141,7 +146,7 @@ class TestForward:
             },
             {"weights": [[1.0, 1.0]], "bias": [0.0]},
         ]
-        network = core.build_network(1, layers)
+        network = build(1, layers)
 
         result = core.forward(network, [[2.0]])
 
@@ -199,14 +204,14 @@ class TestBuildErrors:
     ) -> None:
         """Each malformed network fails with its location and a message saying what is wrong."""
         with pytest.raises(core.CoreError) as caught:
-            core.build_network(3, layers)
+            build(3, layers)
 
         assert caught.value.location == location
         assert fragment in caught.value.message
 
     def test_input_width_is_checked(self) -> None:
         """Inputs of the wrong width are refused with both widths in the message."""
-        network = core.build_network(3, [{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0]}])
+        network = build(3, [{"weights": [[1.0, 2.0, 3.0]], "bias": [0.0]}])
 
         with pytest.raises(core.ShapeMismatchError, match="rows of 3 values"):
             core.forward(network, [[1.0, 2.0]])
@@ -215,7 +220,7 @@ class TestBuildErrors:
 class TestTraces:
     def test_issue_example_line(self) -> None:
         """The calculation line reads as in the exercise's calculations panel."""
-        network = core.build_network(
+        network = build(
             2, [{"name": "h1", "weights": [[0.5, -0.3]], "bias": [0.1], "activation": "sigmoid"}]
         )
 
@@ -229,7 +234,7 @@ class TestTraces:
     def test_terms_add_up_to_z(self) -> None:
         """Each node's terms are w_i × x_i, and their sum plus the bias is z."""
         layers = random_layers([3, 4, 2], ["tanh", "relu"], seed=11)
-        network = core.build_network(3, layers)
+        network = build(3, layers)
         x = [0.2, -0.4, 1.5]
         hidden = naive_forward(layers, x)[0]
 
@@ -247,7 +252,7 @@ class TestTraces:
 
     def test_samples_narrow_the_trace(self) -> None:
         """Only the chosen samples are traced."""
-        network = core.build_network(1, [{"weights": [[2.0]], "bias": [0.0]}])
+        network = build(1, [{"weights": [[2.0]], "bias": [0.0]}])
 
         traces = list(core.trace_nodes(core.forward(network, [[1.0], [2.0], [3.0]]), samples=[2]))
 
@@ -273,7 +278,7 @@ def finite_difference_bias_gradient(
             }
             for i, lyr in enumerate(network.layers)
         ]
-        out = core.forward(core.build_network(network.input_size, layers), [x]).outputs[0]
+        out = core.forward(build(network.input_size, layers), [x]).outputs[0]
         return float(out.sum() if output is None else out[output])
 
     return (target(h) - target(-h)) / (2 * h)
@@ -293,7 +298,7 @@ class TestGradients:
     def test_match_finite_differences(self, activations: list[str], output: int | None) -> None:
         """Back-propagated d target / d z equals central finite differences in every layer."""
         layers = random_layers([3, 5, 4, 3], activations, seed=21)
-        network = core.build_network(3, layers)
+        network = build(3, layers)
         x = [0.4, -0.9, 1.3]
 
         grads = core.gradients(core.forward(network, [x]), output=output)
@@ -310,7 +315,7 @@ class TestGradients:
     def test_input_gradient_matches_finite_differences(self) -> None:
         """d (sum of outputs) / d inputs equals central differences on the inputs."""
         layers = random_layers([2, 3, 1], ["tanh", "sigmoid"], seed=2)
-        network = core.build_network(2, layers)
+        network = build(2, layers)
         x = [0.3, -0.8]
         h = 1e-6
 
@@ -332,10 +337,8 @@ class TestGradients:
         layers_for = lambda act: [  # noqa: E731
             {"weights": [[1.0]], "bias": [0.0], "activation": act} for _ in range(depth)
         ]
-        relu = core.gradients(core.forward(core.build_network(1, layers_for("relu")), [[0.5]]))
-        sigmoid = core.gradients(
-            core.forward(core.build_network(1, layers_for("sigmoid")), [[0.5]])
-        )
+        relu = core.gradients(core.forward(build(1, layers_for("relu")), [[0.5]]))
+        sigmoid = core.gradients(core.forward(build(1, layers_for("sigmoid")), [[0.5]]))
 
         expected, a = 1.0, 0.5
         for _ in range(depth):
@@ -348,7 +351,7 @@ class TestGradients:
 
     def test_output_index_is_checked(self) -> None:
         """Asking for an output node that does not exist names the valid range."""
-        result = core.forward(core.build_network(1, [{"weights": [[1.0]], "bias": [0.0]}]), [[1.0]])
+        result = core.forward(build(1, [{"weights": [[1.0]], "bias": [0.0]}]), [[1.0]])
 
         with pytest.raises(core.ShapeMismatchError, match="from 0 to 0"):
             core.gradients(result, output=3)
@@ -358,7 +361,7 @@ class TestLinearity:
     def test_linear_network_collapses_to_one_layer(self) -> None:
         """Three linear layers equal one layer W3·W2·W1, b = W3(W2·b1 + b2) + b3."""
         layers = random_layers([3, 4, 5, 2], ["linear"] * 3, seed=9)
-        network = core.build_network(3, layers)
+        network = build(3, layers)
 
         verdict = core.analyze_linearity(network)
 
@@ -375,9 +378,7 @@ class TestLinearity:
 
     def test_nonlinear_layers_are_named(self) -> None:
         """A network with any bending activation is not linear; those layers are listed."""
-        network = core.build_network(
-            3, random_layers([3, 4, 4, 1], ["linear", "relu", "linear"], seed=1)
-        )
+        network = build(3, random_layers([3, 4, 4, 1], ["linear", "relu", "linear"], seed=1))
 
         verdict = core.analyze_linearity(network)
 

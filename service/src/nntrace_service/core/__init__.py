@@ -1,23 +1,32 @@
 """The numpy core of nntrace: activations, networks, traces, gradients, linearity.
 
-Imports only numpy and the standard library, so it can be used (and tested) without the web
-service around it.
+Lives here: ``errors`` (core errors, each with its problem slug), ``activations`` (activation
+types and the registry), ``catalog`` (the entries; importing this package fills the
+registry), ``expressions`` (custom activations), ``binding`` (a user's spelling to a bound
+activation), ``network`` (layers, the forward pass), ``trace``, ``gradients``, ``linearity``.
+
+May import: numpy, the standard library and itself, nothing else of nntrace_service
+(enforced by import-linter), so it can be used and tested without the service around it.
+Within it the order is errors → activations → catalog, expressions → binding → network →
+trace, gradients, linearity.
 """
 
+from nntrace_service.core import catalog
 from nntrace_service.core.activations import (
     CATALOG,
     Activation,
     BoundActivation,
     Parameter,
-    bind,
     bind_params,
     lookup,
 )
+from nntrace_service.core.binding import ActivationSpec, bind
 from nntrace_service.core.errors import (
     CoreError,
     ExpressionError,
     InvalidParameterError,
     NonFiniteError,
+    OutOfRangeError,
     ShapeMismatchError,
     UnknownActivationError,
 )
@@ -26,6 +35,8 @@ from nntrace_service.core.linearity import Linearity, analyze_linearity
 from nntrace_service.core.network import (
     ForwardResult,
     Layer,
+    LayerDef,
+    LayerSpec,
     LayerValues,
     Network,
     build_network,
@@ -36,6 +47,7 @@ from nntrace_service.core.trace import NodeTrace, Term, count_terms, trace_nodes
 __all__ = [
     "CATALOG",
     "Activation",
+    "ActivationSpec",
     "BoundActivation",
     "CoreError",
     "ExpressionError",
@@ -43,12 +55,15 @@ __all__ = [
     "Gradients",
     "InvalidParameterError",
     "Layer",
+    "LayerDef",
     "LayerGradient",
+    "LayerSpec",
     "LayerValues",
     "Linearity",
     "Network",
     "NodeTrace",
     "NonFiniteError",
+    "OutOfRangeError",
     "Parameter",
     "ShapeMismatchError",
     "Term",
@@ -57,6 +72,7 @@ __all__ = [
     "bind",
     "bind_params",
     "build_network",
+    "catalog",
     "count_terms",
     "forward",
     "gradients",

@@ -1,15 +1,19 @@
 """The activation catalog: every Keras 3 activation, with its parameters and derivative.
 
 An :class:`Activation` describes a function once (name, aliases, parameters, LaTeX formula,
-output range, derivative). :func:`bind` turns a user's spelling (``"relu"``,
+output range, derivative). :func:`nntrace_service.core.binding.bind` turns a user's spelling (``"relu"``,
 ``{"name": "LeakyRelu", "negative_slope": 0.01}``, ``{"expression": "x * sigmoid(x)"}``) into a
 :class:`BoundActivation` whose parameters are checked and filled with defaults; the network
 calls that.
 
+This module holds the types and the registry (:data:`CATALOG`, :func:`register`,
+:func:`lookup`); :mod:`catalog` fills the registry and imports this module, never the other
+way round. Importing :mod:`nntrace_service.core` imports both.
+
 All functions take and return arrays of shape ``(batch, units)`` and keep the input's dtype.
-They are written so that no finite input overflows or produces NaN (see
-``shared/reference/activations.md`` section 6); the only exception is ``exponential``, whose true
-value is not finite for large inputs, which the network reports as a :class:`NonFiniteError`.
+They are written so that no finite input overflows or produces NaN; the only exception is
+``exponential``, whose true value is not finite for large inputs, which the network reports as
+a :class:`NonFiniteError`.
 Derivatives follow PyTorch's convention at kinks (relu'(0) = 0).
 """
 
@@ -127,7 +131,6 @@ class Activation:
     """True when finite input can give a non-finite value with the default parameters
     (``exponential``, custom expressions); the network then checks every activation."""
     halves_units: bool = False
-    since: str = "keras 3.0"
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def backward(self, z: Array, a: Array, g: Array, params: Params) -> Array:
@@ -263,53 +266,4 @@ def bind_params(activation: Activation, given: Mapping[str, object]) -> BoundAct
             )
         else:
             params[p.name] = p.default  # type: ignore[assignment]
-    _check_relations(activation, params)
     return BoundActivation(activation, params)
-
-
-def _check_relations(activation: Activation, params: Mapping[str, ParamValue]) -> None:
-    check = activation.extra.get("check")
-    if callable(check):
-        check(params)
-
-
-@functools.lru_cache(maxsize=256)
-def _bind_name(name: str) -> BoundActivation:
-    """Bound activations are immutable, so a name is resolved once, not per request."""
-    return bind_params(lookup(name), {})
-
-
-def bind(spec: str | Mapping[str, object], *, max_expression_length: int = 500) -> BoundActivation:
-    """Resolve a user's activation spelling into a bound activation.
-
-    ``spec`` is a name (``"tanh"``), an object with ``name`` and parameters
-    (``{"name": "elu", "alpha": 0.5}``), or ``{"expression": "..."}`` for a custom function.
-    """
-    if isinstance(spec, str):
-        return _bind_name(spec)
-    if "expression" in spec:
-        from nntrace_service.core.expressions import compile_activation
-
-        extra_keys = sorted(set(spec) - {"expression"})
-        if extra_keys:
-            raise InvalidParameterError(
-                f"an expression activation takes no other keys (got {', '.join(extra_keys)})",
-                location=(extra_keys[0],),
-            )
-        text = spec["expression"]
-        if not isinstance(text, str):
-            raise InvalidParameterError("expression must be a string", location=("expression",))
-        return BoundActivation(compile_activation(text, max_length=max_expression_length))
-    name = spec.get("name")
-    if not isinstance(name, str):
-        raise InvalidParameterError("activation object needs a string 'name'", location=("name",))
-    given = {k: v for k, v in spec.items() if k != "name"}
-    try:
-        activation = lookup(name)
-    except UnknownActivationError as error:
-        raise error.at("name") from None
-    return bind_params(activation, given)
-
-
-# The entries themselves live in catalog.py; importing it fills CATALOG.
-from nntrace_service.core import catalog as _catalog  # noqa: E402, F401

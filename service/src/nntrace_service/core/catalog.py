@@ -1,4 +1,4 @@
-"""The catalog entries. Importing this module registers them (see ``activations.py``).
+"""The catalog entries. Importing this module registers them in ``activations.CATALOG``.
 
 Every Keras 3 activation is here, under its Keras name and with Keras's defaults; notes record
 where PyTorch or ONNX differ. Each function receives ``z`` of shape ``(batch, units)`` (any
@@ -16,7 +16,7 @@ How the functions stay exact and quiet:
   (``np.expm1(np.minimum(z, 0))``), so ``np.where`` never discards an ``inf``.
 * Derivatives are closed forms, written to avoid cancellation (``sigmoid(x) * sigmoid(-x)``
   rather than ``a * (1 - a)``, which loses every digit once ``a`` rounds to 1). At kinks they
-  take PyTorch's value (relu'(0) = 0); ``shared/reference/activations.md`` section 7 lists them.
+  take PyTorch's value (relu'(0) = 0).
 * ``output_range`` is the range with the default parameters.
 """
 
@@ -499,7 +499,6 @@ register(
                 "alpha", "scale of the negative part", 1.0, minimum=0.0, exclusive_minimum=True
             ),
         ),
-        since="keras 3.7",
         notes=("Same default in PyTorch (F.celu) and ONNX (Celu, opset 12): alpha=1.0.",),
     )
 )
@@ -602,7 +601,6 @@ register(
         forward=_squareplus,
         derivative=_squareplus_derivative,
         parameters=(Parameter("b", "smoothness of the corner at 0", 4.0, minimum=0.0),),
-        since="keras 3.7",
         notes=("Not in PyTorch or ONNX; compose it from elementary operations.",),
     )
 )
@@ -631,7 +629,6 @@ register(
         "joined by a parabola; its derivative is sparse_sigmoid.",
         forward=_sparse_plus,
         derivative=_sparse_plus_derivative,
-        since="keras 3.8",
         notes=("Not in PyTorch or ONNX; compose it from elementary operations.",),
     )
 )
@@ -808,7 +805,6 @@ register(
         "close to x - 1 for large ones.",
         forward=_tanh_shrink,
         derivative=_tanh_shrink_derivative,
-        since="keras 3.7",
         notes=("PyTorch F.tanhshrink; ONNX: Sub(X, Tanh(X)).",),
     )
 )
@@ -834,7 +830,6 @@ register(
         description="A piecewise-linear tanh: x clipped to [-1, 1].",
         forward=_hard_tanh,
         derivative=_hard_tanh_derivative,
-        since="keras 3.7",
         notes=(
             "PyTorch F.hardtanh makes the bounds configurable (min_val=-1, max_val=1); "
             "ONNX: Clip(-1, 1).",
@@ -864,7 +859,6 @@ register(
         "can be sparse.",
         forward=_sparse_sigmoid,
         derivative=_sparse_sigmoid_derivative,
-        since="keras 3.10",
         notes=(
             "Not in PyTorch (use 0.5*F.hardtanh(x) + 0.5); ONNX HardSigmoid(alpha=0.5, "
             "beta=0.5) reproduces it.",
@@ -929,7 +923,6 @@ register(
         "above 3 and a parabola between.",
         forward=_hard_silu,
         derivative=_hard_silu_derivative,
-        since="keras 3.1",
         notes=(
             "Same in PyTorch (F.hardswish) and ONNX (HardSwish, opset 14). The derivative is "
             "discontinuous at ±3; nntrace uses PyTorch's closed interval (-0.5 at -3, 1.5 at 3).",
@@ -959,7 +952,6 @@ register(
         "and accurate where the sigmoid rounds to 0 or 1.",
         forward=_log_sigmoid,
         derivative=_log_sigmoid_derivative,
-        since="keras 3.7",
         notes=("PyTorch F.logsigmoid; ONNX has no op: Neg(Softplus(Neg(X))).",),
     )
 )
@@ -990,7 +982,6 @@ register(
         forward=_soft_shrink,
         derivative=_shrink_derivative,
         parameters=(Parameter("threshold", "half-width t of the zeroed band", 0.5, minimum=0.0),),
-        since="keras 3.7",
         notes=(
             "PyTorch F.softshrink names it lambd (default 0.5). ONNX Shrink needs "
             "lambd=t and bias=t; its defaults (bias=0) give hard shrink.",
@@ -1014,7 +1005,6 @@ register(
         forward=_hard_shrink,
         derivative=_shrink_derivative,
         parameters=(Parameter("threshold", "half-width t of the zeroed band", 0.5, minimum=0.0),),
-        since="keras 3.7",
         notes=(
             "PyTorch F.hardshrink names it lambd (default 0.5); ONNX Shrink with its defaults "
             "(lambd=0.5, bias=0).",
@@ -1048,7 +1038,6 @@ register(
             Parameter("threshold", "inputs at or below it are replaced"),
             Parameter("default_value", "the value v that replaces them"),
         ),
-        since="keras 3.8",
         notes=(
             "PyTorch F.threshold(input, threshold, value) is the same with default_value named "
             "value. ONNX ThresholdedRelu (alpha=1.0 by default) is threshold=alpha with "
@@ -1241,7 +1230,6 @@ register(
         derivative=_sparsemax_derivative,
         vjp=_sparsemax_vjp,
         kind="axis",
-        since="keras 3.8",
         notes=(
             "Across the layer's nodes (Keras axis=-1). Not in PyTorch or ONNX.",
             "derivative gives the Jacobian's diagonal s_i(1 - 1/|S|); back-propagation uses vjp. "
@@ -1288,7 +1276,6 @@ register(
         vjp=_glu_vjp,
         kind="axis",
         halves_units=True,
-        since="keras 3.7",
         notes=(
             "Splits the layer's nodes (Keras axis=-1), which must be even in number. PyTorch "
             "F.glu(input, dim=-1) is the same; ONNX has no op: Split + Sigmoid + Mul.",

@@ -2,20 +2,24 @@
 
 Each error knows *where* in a network definition it arose, as a path of keys and indices
 (``("layers", 1, "weights", 0)``), so that the HTTP layer can turn it into a JSON pointer
-without the core knowing anything about HTTP. ``slug`` names the problem type; the service's
-error catalogue maps each slug to a status and a title.
+without the core knowing anything about HTTP. ``slug`` names the problem type (and ``code``
+the item code of its located error); the service's one catalogue,
+``nntrace_service.problems.PROBLEM_TYPES``, maps each slug to a status and a title, and a
+test checks that every slug here is in it.
 
-    CoreError
+    CoreError                   any other bad value (validation-error)
     ├── ShapeMismatchError      a weight matrix or input of the wrong shape
     ├── UnknownActivationError  an activation name not in the catalog
     ├── InvalidParameterError   an activation parameter missing, unknown or out of bounds
     ├── ExpressionError         a custom activation expression refused by the parser
-    └── NonFiniteError          a result that is not a finite number (overflow, NaN)
+    ├── NonFiniteError          a result that is not a finite number (overflow, NaN)
+    └── OutOfRangeError         an index past the end (the output to differentiate)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 Location = tuple[str | int, ...]
 
@@ -23,12 +27,22 @@ Location = tuple[str | int, ...]
 class CoreError(Exception):
     """Base class: a problem with a network, its inputs or an activation."""
 
-    slug = "invalid-network"
+    slug = "validation-error"
 
     def __init__(self, message: str, *, location: Sequence[str | int] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.location: Location = tuple(location)
+
+    @property
+    def code(self) -> str:
+        """The machine-readable code of the located error (``shape_mismatch``)."""
+        return self.slug.replace("-", "_")
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """Members the problem document adds (``expected``, ``suggestions``), None left out."""
+        return {}
 
     def at(self, *prefix: str | int) -> CoreError:
         """Return this error with ``prefix`` put in front of its location.
@@ -57,6 +71,12 @@ class ShapeMismatchError(CoreError):
         self.expected = expected
         self.got = got
 
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {
+            k: v for k, v in {"expected": self.expected, "got": self.got}.items() if v is not None
+        }
+
 
 class UnknownActivationError(CoreError):
     """An activation name that is neither a catalog name nor an alias."""
@@ -74,6 +94,10 @@ class UnknownActivationError(CoreError):
         super().__init__(f"unknown activation {name!r}{hint}", location=location)
         self.name = name
         self.suggestions = tuple(suggestions)
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"suggestions": list(self.suggestions)}
 
 
 class InvalidParameterError(CoreError):
@@ -106,3 +130,16 @@ class NonFiniteError(CoreError):
         self.layer = layer
         self.node = node
         self.sample = sample
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        where = {"layer": self.layer, "node": self.node, "sample": self.sample}
+        return {k: v for k, v in where.items() if v is not None}
+
+
+class OutOfRangeError(CoreError):
+    """An index that names nothing: there are fewer items than it assumes."""
+
+    @property
+    def code(self) -> str:
+        return "less_than"

@@ -7,7 +7,8 @@ with an :class:`ExpressionError` naming what was refused and where. The tree is 
 our own vectorized numpy interpreter; nothing is ever handed to ``eval``, ``exec`` or
 ``compile``, so the expression can do nothing but arithmetic on arrays.
 
-Cost is bounded before anything runs: the text length, the bracket nesting (checked by a
+Cost is bounded before anything runs: the text length (a service limit, checked before
+the text gets here), the bracket nesting (checked by a
 scan *before* ``ast.parse``, whose own recursion would otherwise be the weak point), the tree
 depth (checked on the way down, so our recursion never goes deeper than the limit) and the
 number of nodes are all capped. Constant exponents are checked against a bound; they are
@@ -750,34 +751,12 @@ def _latex_where(node: Call) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_affine(node: Node) -> bool:
-    """A structural proof that ``node`` is affine in x (False means "not proven")."""
-    if not node.varying or isinstance(node, Var):
-        return True
-    if isinstance(node, Neg):
-        return _is_affine(node.operand)
-    if isinstance(node, BinOp):
-        if node.op in ("+", "-"):
-            return _is_affine(node.left) and _is_affine(node.right)
-        if node.op == "*":
-            if node.left.varying:
-                return not node.right.varying and _is_affine(node.left)
-            return _is_affine(node.right)
-        if node.op == "/":
-            return not node.right.varying and _is_affine(node.left)
-        return False
-    if isinstance(node, CatalogCall):
-        return CATALOG[node.canonical].is_linear and _is_affine(node.arg)
-    return False
-
-
 def _is_identity(node: Node) -> bool:
     """A structural proof that ``node`` is exactly x.
 
     ``Activation.is_linear`` is read by the linearity analysis as "the identity": it collapses
     linear layers by multiplying their weights, ignoring the activation. An affine expression
-    such as ``2 * x + 1`` must therefore not claim it; its coefficients go in
-    ``extra["affine"]`` instead.
+    such as ``2 * x + 1`` must therefore not claim it.
     """
     if isinstance(node, Var):
         return True
@@ -788,35 +767,21 @@ def _is_identity(node: Node) -> bool:
     return False
 
 
-def _affine_coefficients(node: Node) -> tuple[float, float] | None:
-    """``(slope, intercept)`` of a provably affine expression, else None."""
-    if not _is_affine(node):
-        return None
-    with np.errstate(all="ignore"):
-        value, slope = _evaluate(node, np.zeros((1, 1)))
-    a = float(np.asarray(slope).flat[0])
-    b = float(np.asarray(value).flat[0])
-    return (a, b) if math.isfinite(a) and math.isfinite(b) else None
-
-
 # --------------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------------
 
 
-def compile_activation(text: str, *, max_length: int = 500) -> Activation:
+def compile_activation(text: str) -> Activation:
     """Compile a custom activation expression into a catalog-style :class:`Activation`.
 
-    Raises :class:`ExpressionError` for anything malformed, unsafe or too costly. The result
-    is cached on the text, so a network that is evaluated on every request parses its
-    expressions once.
+    Raises :class:`ExpressionError` for anything malformed, unsafe or too costly (depth and
+    node count are capped here; the text's length is a service limit, checked by
+    :mod:`nntrace_service.limits` before the text gets here). The result is cached on the
+    text, so a network that is evaluated on every request parses its expressions once.
     """
     if not isinstance(text, str):
         raise ExpressionError("the expression must be a string", location=_LOCATION)
-    if len(text) > max_length:
-        raise _refuse(
-            f"the expression is too long ({len(text)} characters; the limit is {max_length})"
-        )
     return _compile(text)
 
 
@@ -826,9 +791,6 @@ def _compile(text: str) -> Activation:
     normalized = _text(tree)[0]
     formula = _latex(tree)[0]
     extra: dict[str, object] = {"expression": normalized}
-    affine = _affine_coefficients(tree)
-    if affine is not None:
-        extra["affine"] = affine
 
     def forward(z: Array) -> Array:
         x = _as_float(z)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nntrace_service.core.activations import Array
-from nntrace_service.core.errors import ShapeMismatchError
+from nntrace_service.core.errors import OutOfRangeError
 from nntrace_service.core.network import ForwardResult
 
 
@@ -56,8 +56,8 @@ def gradients(result: ForwardResult, *, output: int | None = None) -> Gradients:
     elif 0 <= output < network.output_size:
         seed[:, output] = 1
     else:
-        raise ShapeMismatchError(
-            f"output must be a node index from 0 to {network.output_size - 1}, got {output}",
+        raise OutOfRangeError(
+            f"output {output} does not exist: the network has {network.output_size} output(s)",
             location=("output",),
         )
     grad_a = seed

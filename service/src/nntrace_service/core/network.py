@@ -8,17 +8,42 @@ layer's ``z`` and ``a`` because showing them is the point of nntrace.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from nntrace_service.core.activations import Array, BoundActivation, bind
+from nntrace_service.core.activations import Array, BoundActivation
+from nntrace_service.core.binding import ActivationSpec, bind
 from nntrace_service.core.errors import CoreError, NonFiniteError, ShapeMismatchError
 
 DType = Literal["float64", "float32"]
-ActivationSpec = str | Mapping[str, object] | BoundActivation
+
+
+class LayerSpec(Protocol):
+    """What :func:`build_network` reads from each layer: the service's validated request
+    model and :class:`LayerDef` both have this shape, so neither is turned into a dict."""
+
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def weights(self) -> ArrayLike: ...
+    @property
+    def bias(self) -> ArrayLike: ...
+    @property
+    def activation(self) -> ActivationSpec: ...
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    """A layer definition in plain values, for code that uses the core directly."""
+
+    weights: ArrayLike
+    bias: ArrayLike
+    activation: ActivationSpec = "linear"
+    name: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,17 +123,12 @@ def default_layer_name(index: int, count: int) -> str:
     return "out" if index == count - 1 else f"h{index + 1}"
 
 
-def build_network(
-    input_size: int,
-    layers: Sequence[Mapping[str, Any]],
-    *,
-    max_expression_length: int = 500,
-) -> Network:
-    """Check and assemble a network from plain values.
+def build_network(input_size: int, layers: Sequence[LayerSpec]) -> Network:
+    """Check and assemble a network.
 
-    Each layer mapping has ``weights`` (units x fan_in), ``bias`` (units), ``activation``
-    (a name, ``{"name": ..., **params}``, ``{"expression": ...}`` or a bound activation) and
-    optionally ``name``. Errors carry their location (``("layers", 1, "weights")``).
+    Each layer has ``weights`` (units x fan_in), ``bias`` (units), ``activation`` (a name,
+    ``{"name": ..., **params}``, ``{"expression": ...}`` or a bound activation) and a
+    ``name`` or None. Errors carry their location (``("layers", 1, "weights")``).
     """
     if not layers:
         raise ShapeMismatchError("a network needs at least one layer", location=("layers",))
@@ -117,7 +137,7 @@ def build_network(
     names: set[str] = set()
     for index, spec in enumerate(layers):
         try:
-            layer = _build_layer(index, len(layers), fan_in, spec, max_expression_length)
+            layer = _build_layer(index, len(layers), fan_in, spec)
         except CoreError as error:
             raise error.at("layers", index) from None
         if layer.name in names:
@@ -130,11 +150,9 @@ def build_network(
     return Network(input_size=input_size, layers=tuple(built))
 
 
-def _build_layer(
-    index: int, count: int, fan_in: int, spec: Mapping[str, Any], max_expression_length: int
-) -> Layer:
-    weights = np.asarray(spec["weights"], dtype=np.float64)
-    bias = np.asarray(spec["bias"], dtype=np.float64)
+def _build_layer(index: int, count: int, fan_in: int, spec: LayerSpec) -> Layer:
+    weights = np.asarray(spec.weights, dtype=np.float64)
+    bias = np.asarray(spec.bias, dtype=np.float64)
     where = f"layer {index}"
     if weights.ndim != 2 or weights.shape[0] == 0:
         raise ShapeMismatchError(
@@ -160,20 +178,18 @@ def _build_layer(
             got=list(bias.shape),
             location=("bias",),
         )
-    activation = spec.get("activation", "linear")
-    if not isinstance(activation, BoundActivation):
-        try:
-            activation = bind(activation, max_expression_length=max_expression_length)
-        except CoreError as error:
-            raise error.at("activation") from None
+    try:
+        activation = bind(spec.activation)
+    except CoreError as error:
+        raise error.at("activation") from None
     if activation.activation.halves_units and weights.shape[0] % 2:
         raise ShapeMismatchError(
             f"{where}: {activation.name} splits the layer in two halves, so it needs an even "
             f"number of nodes, got {weights.shape[0]}",
             location=("weights",),
         )
-    name = spec.get("name") or default_layer_name(index, count)
-    return Layer(name=str(name), weights=weights, bias=bias, activation=activation)
+    name = spec.name or default_layer_name(index, count)
+    return Layer(name=name, weights=weights, bias=bias, activation=activation)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -208,7 +224,13 @@ class ForwardResult:
 
 
 def as_batch(network: Network, inputs: Any, dtype: DType = "float64") -> Array:
-    """``inputs`` as a ``(batch, input_size)`` array; a flat list is one sample."""
+    """``inputs`` as a ``(batch, input_size)`` array; a flat list is one sample.
+
+    Finiteness is not checked here: a non-finite input makes the first layer's ``z``
+    non-finite, which :func:`forward` checks anyway, and only then looks for the input to
+    blame (:func:`_non_finite`). The service's schemas have refused non-finite JSON already,
+    so the inputs are scanned once, not twice.
+    """
     batch = np.asarray(inputs, dtype=dtype)
     if batch.ndim == 1:
         batch = batch.reshape(1, -1)
@@ -219,13 +241,6 @@ def as_batch(network: Network, inputs: Any, dtype: DType = "float64") -> Array:
             expected=["batch", network.input_size],
             got=list(batch.shape),
             location=("inputs",),
-        )
-    if not np.isfinite(batch).all():
-        sample, column = np.argwhere(~np.isfinite(batch))[0]
-        raise NonFiniteError(
-            f"input {int(sample)}, value {int(column)} is not a finite number",
-            sample=int(sample),
-            location=("inputs", int(sample), int(column)),
         )
     return batch
 
@@ -248,9 +263,9 @@ def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> Forwa
                 raise error.at("layers", index) from None
             z = a @ weights_t
             z += bias
-            a = layer.activation(z)
+            layer_input, a = a, layer.activation(z)
             if not _all_finite(z) or (layer.activation.may_overflow and not _all_finite(a)):
-                raise _non_finite(network, index, z, a)
+                raise _non_finite(network, index, layer_input, z, a)
             values.append(LayerValues(z=z, a=a))
     return ForwardResult(network=network, inputs=x, layers=tuple(values), dtype=dtype)
 
@@ -259,7 +274,16 @@ def _all_finite(values: Array) -> bool:
     return bool(np.logical_and.reduce(np.isfinite(values), axis=None))
 
 
-def _non_finite(network: Network, index: int, z: Array, a: Array) -> NonFiniteError:
+def _non_finite(network: Network, index: int, x: Array, z: Array, a: Array) -> NonFiniteError:
+    """The error for the first non-finite value of layer ``index``: a non-finite input
+    (NaN given, or 1e39 narrowed to float32) when that is the cause, else the node."""
+    if index == 0 and not np.isfinite(x).all():
+        sample, column = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        return NonFiniteError(
+            f"input {sample}, value {column} is not a finite number",
+            sample=sample,
+            location=("inputs", sample, column),
+        )
     layer = network.layers[index]
     if not np.isfinite(z).all():
         sample, node = (int(i) for i in np.argwhere(~np.isfinite(z))[0])

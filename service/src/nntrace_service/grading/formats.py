@@ -16,12 +16,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 from nntrace_service.grading.scoring import CaseGrade, Feedback, GradeResult, LayerGrade, NodeReport
 from nntrace_service.grading.tolerance import number, rel_number
 
-FORMATS = ("native", "gradescope", "prairielearn", "junit")
+Format = Literal["native", "gradescope", "prairielearn", "junit"]
+FORMATS: tuple[Format, ...] = get_args(Format)
 DEFAULT_MAX_BYTES = {
     "native": None,
     "gradescope": 1_000_000,

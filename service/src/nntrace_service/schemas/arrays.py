@@ -1,4 +1,4 @@
-"""Numeric arrays at the edge: JSON lists (or base64) straight into numpy.
+"""Numeric arrays at the edge: JSON lists (or base64) straight into numpy, and back.
 
 A 535k-parameter network arrives as about ten megabytes of nested lists. Validating it
 element by element in Python (or even in pydantic) costs more than parsing the JSON, so the
@@ -17,13 +17,15 @@ import base64
 import binascii
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
+
+from nntrace_service.schemas.base import ResponseModel
 
 FloatArray = NDArray[np.float64]
 _ITEM_SIZE = {"float32": 4, "float64": 8}
@@ -226,10 +228,24 @@ def _is_shape(shape: Any) -> bool:
 
 
 def encode_binary(array: Sequence[Any] | NDArray[Any], dtype: str = "float64") -> dict[str, Any]:
-    """The binary form of ``array`` (used by tests, the client and the benchmarks)."""
+    """The binary form of ``array``: what :func:`decode_binary` reads (the tests and the
+    benchmarks send arrays with it; the client has its own, having no service dependency)."""
     values = np.asarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
     return {
         "dtype": dtype,
         "shape": list(values.shape),
         "data": base64.b64encode(values.tobytes()).decode("ascii"),
     }
+
+
+Matrix = Annotated[FloatArray, ArraySpec(2)]
+Vector = Annotated[FloatArray, ArraySpec(1)]
+Rows = Annotated[FloatArray, ArraySpec(None)]
+
+
+class BinaryArray(ResponseModel):
+    """An array as base64 of little-endian values, accepted wherever an array is."""
+
+    dtype: Literal["float32", "float64"]
+    shape: list[int]
+    data: str

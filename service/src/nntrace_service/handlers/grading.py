@@ -1,10 +1,12 @@
-"""Between the grading wire models and the grading logic: checks, conversion, running.
+"""Compare activations and grade submissions: ``POST /v1/compare`` and ``POST /v1/grade``.
+
+Between the grading wire models and the grading logic: checks, conversion, running.
 
 The instructor's side of a request (reference, test cases, tolerance) is checked strictly and
 its mistakes are problems with pointers. The student's side never is: a submission that
 cannot be read becomes ``gradable: false`` / a failed test with the reason, in whichever
 format was asked for, so an autograder script can always write the response as its results.
-The views in ``api/grading.py`` only parse, pick the format and call :func:`grade` or
+The views in ``http/grading.py`` only parse, pick the format and call :func:`grade` or
 :func:`compare`.
 """
 
@@ -16,22 +18,24 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from nntrace_service import core, evaluation
-from nntrace_service.errors import ApiError, from_core, limit_exceeded, pointer
+from nntrace_service import core, limits
 from nntrace_service.grading import compare as comparing
 from nntrace_service.grading import formats, scoring
-from nntrace_service.grading.schemas import CompareRequest, GradeRequest, Side, ToleranceSpec
 from nntrace_service.grading.tolerance import ToleranceSet, resolve
-from nntrace_service.schemas import NetworkSpec
+from nntrace_service.handlers.networks import build, core_problem
+from nntrace_service.problems import ApiError, from_core, located, pointer
+from nntrace_service.schemas.grading import CompareRequest, GradeRequest, Side, ToleranceSpec
+from nntrace_service.schemas.networks import NetworkSpec
 from nntrace_service.settings import Settings
 
 
-def grade(body: GradeRequest, fmt: str, current: Settings) -> tuple[str | bytes, str]:
+def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[str | bytes, str]:
     """The rendered grade and its content type."""
     started = time.perf_counter()
-    reference = _build(body.reference.network, current, "/reference")
+    assert body.reference.network is not None  # the request model requires it
+    reference = build(body.reference.network, current, ("reference", "network"))
     cases = _cases(body, reference, current)
-    evaluation.check_rows(reference, len(cases), current, "/test_cases")
+    limits.check_rows(reference, len(cases), current, ("test_cases",))
     tolerances = _tolerances(body.tolerance, reference)
     options = _scoring(body, reference)
     feedback = scoring.Feedback(
@@ -61,10 +65,7 @@ def compare(body: CompareRequest, current: Settings) -> dict[str, Any]:
     inputs = body.inputs
     if inputs is not None:
         inputs = inputs.reshape(1, -1) if inputs.ndim == 1 else inputs
-        if inputs.shape[0] > current.max_batch:
-            raise limit_exceeded(
-                "input rows", current.max_batch, inputs.shape[0], "/inputs", "max_batch"
-            )
+        limits.check_batch(inputs.shape[0], ("inputs",), current)
     expected, names, activations, result = _reference_side(body.reference, inputs, current)
     tolerances = _tolerance_for_names(body.tolerance, names)
     candidate, extra = _candidate_side(body.candidate, inputs, expected, names, current)
@@ -92,25 +93,8 @@ def compare(body: CompareRequest, current: Settings) -> dict[str, Any]:
 # ---- request checks ----------------------------------------------------------------------------
 
 
-def _build(spec: NetworkSpec | None, current: Settings, prefix: str) -> core.Network:
-    """A network from a spec, its problem pointers moved under ``prefix``."""
-    assert spec is not None  # the request model requires it
-    try:
-        return evaluation.build(spec, current)
-    except ApiError as error:
-        raise _under(error, prefix) from None
-
-
-def _under(error: ApiError, prefix: str) -> ApiError:
-    error.errors = [{**item, "pointer": prefix + item["pointer"]} for item in error.errors]
-    return error
-
-
 def _cases(body: GradeRequest, reference: core.Network, current: Settings) -> list[scoring.Case]:
-    if len(body.test_cases) > current.max_batch:
-        raise limit_exceeded(
-            "test cases", current.max_batch, len(body.test_cases), "/test_cases", "max_batch"
-        )
+    limits.check_test_cases(len(body.test_cases), current)
     cases, seen = [], set()
     for index, spec in enumerate(body.test_cases):
         case_id = spec.id or str(index + 1)
@@ -138,12 +122,8 @@ def _default_name(values: np.ndarray[Any, Any], case_id: str) -> str:
 
 
 def _invalid(detail: str, location: tuple[str | int, ...], code: str) -> ApiError:
-    where = pointer(location)
-    return ApiError(
-        "validation-error",
-        f"{where}: {detail}",
-        errors=[{"pointer": where, "detail": detail, "code": code}],
-    )
+    """An instructor's mistake: the detail names the place too (``/tolerance/layers/h9: ...``)."""
+    return located(f"{pointer(location)}: {detail}", location, code, item=detail)
 
 
 def _tolerances(spec: ToleranceSpec, reference: core.Network) -> ToleranceSet:
@@ -211,9 +191,9 @@ def _network_submission(
     raw: Any, reference: core.Network, cases: list[scoring.Case], current: Settings
 ) -> tuple[Submission, list[str]]:
     try:
-        spec = NetworkSpec.model_validate(raw, context=evaluation.validation_context(current))
-        student = evaluation.build(spec, current)
-        evaluation.check_rows(student, len(cases), current, "/test_cases")
+        spec = NetworkSpec.model_validate(raw, context=limits.validation_context(current))
+        student = build(spec, current, ("submission", "network"))
+        limits.check_rows(student, len(cases), current, ("test_cases",))
     except ValidationError as error:
         return [], [
             f"submission/network{pointer(e['loc'])}: {e['msg']}"
@@ -242,7 +222,7 @@ def _run(
     try:
         return scoring.grade(reference, cases, submitted, tolerances, options, feedback)
     except core.CoreError as error:
-        raise from_core(error, prefix=("reference", "network")) from None
+        raise from_core(error).at("reference", "network") from None
 
 
 # ---- compare sides -----------------------------------------------------------------------------
@@ -254,17 +234,16 @@ def _reference_side(
     """The expected values per layer, layer names and activations, and the forward result
     (for calculation lines) when the reference is a network."""
     if side.network is not None:
-        network = _build(side.network, current, "/reference")
+        network = build(side.network, current, ("reference", "network"))
         if inputs is None:
             raise _invalid(
                 "inputs are required when the reference is a network", ("inputs",), "missing"
             )
-        evaluation.check_rows(network, inputs.shape[0], current, "/inputs")
+        limits.check_rows(network, inputs.shape[0], current, ("inputs",))
         try:
             result = core.forward(network, inputs, dtype="float64")
         except core.CoreError as error:
-            prefix = ("reference", "network") if error.location[:1] == ("layers",) else ()
-            raise from_core(error, prefix=prefix) from None
+            raise core_problem(error, ("reference", "network")) from None
         names = [layer.name for layer in network.layers]
         return (
             [v.a for v in result.layers],
@@ -306,7 +285,7 @@ def _candidate_side(
     layers it has."""
     samples = expected[0].shape[0]
     if side.network is not None:
-        network = _build(side.network, current, "/candidate")
+        network = build(side.network, current, ("candidate", "network"))
         if inputs is None:
             raise _invalid(
                 "inputs are required when the candidate is a network", ("inputs",), "missing"
@@ -317,7 +296,7 @@ def _candidate_side(
                 ("candidate", "network", "input_size"),
                 "shape_mismatch",
             )
-        evaluation.check_rows(network, inputs.shape[0], current, "/inputs")
+        limits.check_rows(network, inputs.shape[0], current, ("inputs",))
         computed = scoring.tolerant_forward(network, inputs)
         raws: list[Any] = [
             comparing.Values(values=a, invalid=np.zeros(a.shape, dtype=bool), problems={})

@@ -1,16 +1,16 @@
-"""HTTP endpoints, one blueprint per area."""
+"""Request bodies: JSON read in one buffer, parsed, validated against a wire model."""
 
 from __future__ import annotations
 
 import io
 from typing import TypeVar, cast
 
-from flask import Flask, Request, current_app, request
+from flask import Request, current_app, request
 from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from nntrace_service import jsonio
-from nntrace_service.evaluation import validation_context
+from nntrace_service.http import jsonio
+from nntrace_service.limits import validation_context
 from nntrace_service.settings import Settings
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -73,10 +73,3 @@ def _read_chunked(incoming: Request) -> bytes:
     if limit is not None and len(data) >= limit and incoming.environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()
     return data
-
-
-def register_blueprints(app: Flask) -> None:
-    from nntrace_service.api import activations, docs, grading, health, networks
-
-    for module in (health, activations, networks, grading, docs):
-        app.register_blueprint(module.bp)

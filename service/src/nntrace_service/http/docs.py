@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from flask import Blueprint, Response, render_template_string
 
-from nntrace_service.errors import PROBLEM_TYPES, ApiError
+from nntrace_service.problems import PROBLEM_TYPES, ApiError
 
 bp = Blueprint("docs", __name__)
 

@@ -13,11 +13,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from nntrace_service.schemas import NetworkSpec, RequestModel, ResponseModel, Rows, Vector
+from nntrace_service.grading.formats import Format
+from nntrace_service.schemas.arrays import Rows, Vector
+from nntrace_service.schemas.base import RequestModel, ResponseModel
+from nntrace_service.schemas.networks import NetworkSpec
 
 Profile = Literal["float64", "float64-strict", "float32", "hand"]
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
-Format = Literal["native", "gradescope", "prairielearn", "junit"]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 NonNegative = Annotated[float, Field(ge=0)]
 
@@ -337,7 +339,3 @@ class CompareResponse(ResponseModel):
     samples: int
     layers: list[CompareLayer]
     first_mismatches: list[CompareMismatch]
-
-
-OPENAPI_REQUEST_MODELS = [GradeRequest, CompareRequest]
-OPENAPI_RESPONSE_MODELS = [GradeResponse, CompareResponse]

@@ -1,0 +1,30 @@
+"""Everything Flask: blueprints, body parsing, JSON, request ids, problem responses.
+
+Lives here: ``body`` (``parse_body``), ``jsonio`` (orjson provider), ``requestid`` (WSGI
+middleware), ``problems`` (rendering and error handlers) and one blueprint module per area:
+``health``, ``activations``, ``networks``, ``grading``, ``docs``. Views parse the request,
+call a handler and return what it gives.
+
+May import: Flask, werkzeug and every other part of the service (handlers, schemas,
+problems, settings, core for types). Nothing imports this package but ``app``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from nntrace_service.http import activations, docs, grading, health, networks, problems
+from nntrace_service.http.jsonio import OrjsonProvider
+from nntrace_service.http.requestid import RequestIdMiddleware
+from nntrace_service.settings import Settings
+
+
+def install(app: Flask, settings: Settings) -> None:
+    """Settings, JSON provider, request ids, problem handlers and every blueprint."""
+    app.json = OrjsonProvider(app)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["nntrace.settings"] = settings
+    app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    problems.register(app)
+    for module in (health, activations, networks, grading, docs):
+        app.register_blueprint(module.bp)

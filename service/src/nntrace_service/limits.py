@@ -1,0 +1,94 @@
+"""The cost model: every check that bounds a request's cost before the work starts.
+
+Each check names the setting that bounds it (``max_units`` → ``NNTRACE_MAX_UNITS``), reads the
+limit from it and reports both in a ``limit-exceeded`` problem, so an operator knows what to
+raise. Locations are relative to what is checked (a network spec's ``layers/0/weights``);
+the handler puts them where that sits in its request (:meth:`problems.ApiError.at`).
+
+May import: core, schemas, problems, settings; no Flask.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nntrace_service import core
+from nntrace_service.problems import Location, limit_exceeded
+from nntrace_service.schemas.networks import NetworkSpec
+from nntrace_service.settings import Settings
+
+
+def _check(what: str, got: int, location: Location, setting: str, settings: Settings) -> None:
+    """Refuse ``got`` when it is over the value of ``setting``."""
+    limit: int = getattr(settings, setting)
+    if got > limit:
+        raise limit_exceeded(what, limit, got, location, setting)
+
+
+def validation_context(settings: Settings) -> dict[str, Any]:
+    """What array validators need to refuse oversized arrays before converting them."""
+    return {"max_elements": max(settings.max_parameters, settings.max_batch * settings.max_units)}
+
+
+def check_network(spec: NetworkSpec, settings: Settings) -> None:
+    """Sizes of a network spec (input, layers, nodes, expressions, parameters), before the
+    core builds it; locations are relative to the spec."""
+    _check("input size", spec.input_size, ("input_size",), "max_units", settings)
+    _check("layers", len(spec.layers), ("layers",), "max_layers", settings)
+    total = 0
+    for index, layer in enumerate(spec.layers):
+        units = int(layer.weights.shape[0])
+        _check(
+            f"nodes in layer {index}", units, ("layers", index, "weights"), "max_units", settings
+        )
+        activation = layer.activation
+        if isinstance(activation, dict) and isinstance(activation.get("expression"), str):
+            _check(
+                f"characters in the expression of layer {index}",
+                len(activation["expression"]),
+                ("layers", index, "activation", "expression"),
+                "max_expression_length",
+                settings,
+            )
+        total += layer.weights.size + layer.bias.size
+    _check("parameters", total, ("layers",), "max_parameters", settings)
+
+
+def check_rows(network: core.Network, rows: int, settings: Settings, location: Location) -> None:
+    """Input rows, before the forward pass allocates a ``z`` and an ``a`` of every layer
+    for every row."""
+    check_batch(rows, location, settings)
+    kept = rows * sum(layer.units + layer.output_size for layer in network.layers)
+    _check(
+        "layer values the forward pass keeps (rows × nodes, z and a, over all layers)",
+        kept,
+        location,
+        "max_layer_values",
+        settings,
+    )
+
+
+def check_batch(rows: int, location: Location, settings: Settings) -> None:
+    """Input rows, where no network is known yet to count their layer values."""
+    _check("input rows", rows, location, "max_batch", settings)
+
+
+def check_test_cases(count: int, settings: Settings) -> None:
+    """Test cases of a grade request (each is one input row)."""
+    _check("test cases", count, ("test_cases",), "max_batch", settings)
+
+
+def check_trace_terms(network: core.Network, samples: int, settings: Settings) -> None:
+    """Terms of the node traces asked for, before any trace is built."""
+    _check(
+        "node trace terms (nodes × inputs × samples); narrow it with 'samples'",
+        core.count_terms(network.layers, samples),
+        ("trace",),
+        "max_trace_terms",
+        settings,
+    )
+
+
+def check_values(count: int, location: Location, settings: Settings, what: str = "values") -> None:
+    """Points of one activation evaluation or curve."""
+    _check(what, count, location, "max_values", settings)

@@ -1,0 +1,190 @@
+"""The problem catalogue: every kind of error the service answers with, and how errors become one.
+
+:data:`PROBLEM_TYPES` is the one list of problem types: ``http.problems`` renders them, the
+``/problems/<slug>`` pages document them, ``openapi.yaml`` enumerates them, and the client's
+exception classes mirror them (a contract test checks all four agree). Core errors carry their
+own slug (``nntrace_service.core.errors``), so this table is also the core-error → problem map.
+
+Error locations are composed here only: a problem is raised with a location relative to what
+was checked, and :meth:`ApiError.at` puts in front of it where that thing sits in the request.
+
+No Flask here (``http.problems`` renders); pydantic only for its ValidationError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from nntrace_service.core.errors import CoreError
+
+Location = Sequence[str | int]
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """One kind of problem: its slug (the last segment of the ``type`` URI), status, title
+    and a sentence telling the caller what to do about it."""
+
+    slug: str
+    status: int
+    title: str
+    advice: str
+
+
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    p.slug: p
+    for p in (
+        ProblemType("bad-request", 400, "Malformed request", "Send a valid JSON document."),
+        ProblemType("not-found", 404, "Not found", "Check the path against /openapi.yaml."),
+        ProblemType(
+            "method-not-allowed", 405, "Method not allowed", "Use a method the Allow header lists."
+        ),
+        ProblemType(
+            "payload-too-large",
+            413,
+            "Request body too large",
+            "Send a smaller body, split the batch, or raise NNTRACE_MAX_BODY_BYTES.",
+        ),
+        ProblemType(
+            "unsupported-media-type",
+            415,
+            "Unsupported media type",
+            "Send the body with Content-Type: application/json.",
+        ),
+        ProblemType(
+            "validation-error",
+            422,
+            "Request body is not valid",
+            "Fix the fields the errors[] pointers name.",
+        ),
+        ProblemType(
+            "shape-mismatch",
+            422,
+            "Array shapes do not fit together",
+            "Give each layer one weight row per node, each as long as the previous layer's "
+            "output, and one bias per node.",
+        ),
+        ProblemType(
+            "unknown-activation",
+            422,
+            "Unknown activation",
+            'Use a name from GET /v1/activations, or {"expression": ...}.',
+        ),
+        ProblemType(
+            "invalid-parameter",
+            422,
+            "Invalid activation parameter",
+            "Use the parameters GET /v1/activations/{name} lists, within their bounds.",
+        ),
+        ProblemType(
+            "invalid-expression",
+            422,
+            "Invalid activation expression",
+            "Use x, numbers, + - * / **, parentheses and the documented functions.",
+        ),
+        ProblemType(
+            "non-finite-result",
+            422,
+            "Result is not a finite number",
+            "Scale the weights or inputs down, or choose an activation that cannot overflow.",
+        ),
+        ProblemType(
+            "limit-exceeded",
+            422,
+            "A service limit was exceeded",
+            "Send a smaller network, batch or trace; the limits are in the service settings.",
+        ),
+        ProblemType("internal-error", 500, "Internal server error", "Retry later or report it."),
+        ProblemType("not-ready", 503, "Service not ready", "Retry after a moment."),
+    )
+}
+
+STATUS_SLUGS = {p.status: p.slug for p in reversed(PROBLEM_TYPES.values())}
+"""The problem of an HTTP status without one of its own (the first listed for that status)."""
+
+
+def pointer(location: Iterable[str | int]) -> str:
+    """An RFC 6901 JSON pointer (``/network/layers/1/weights``) for a location path."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in location)
+
+
+class ApiError(Exception):
+    """An error the service raises on purpose; rendered as the problem ``slug``."""
+
+    def __init__(
+        self,
+        slug: str,
+        detail: str,
+        *,
+        errors: Sequence[Mapping[str, str]] = (),
+        status: int | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.slug = slug
+        self.detail = detail
+        self.errors = [dict(item) for item in errors]
+        self.status = status or PROBLEM_TYPES[slug].status
+        self.extensions = extensions
+
+    def at(self, *prefix: str | int) -> ApiError:
+        """This problem with ``prefix`` put in front of every pointer: raised relative to
+        what was checked (a network), located where that sits (``"reference", "network"``)."""
+        if prefix:
+            head = pointer(prefix)
+            for item in self.errors:
+                item["pointer"] = head + item["pointer"]
+        return self
+
+
+def located(
+    detail: str,
+    location: Location,
+    code: str,
+    *,
+    slug: str = "validation-error",
+    item: str | None = None,
+    **extensions: Any,
+) -> ApiError:
+    """A problem about one place in the request: its ``errors[]`` holds one item with the
+    pointer, ``item`` (default: ``detail``) and ``code``."""
+    entry = {"pointer": pointer(location), "detail": detail if item is None else item, "code": code}
+    return ApiError(slug, detail, errors=[entry], **extensions)
+
+
+def limit_exceeded(what: str, limit: int, got: int, location: Location, setting: str) -> ApiError:
+    """A limit problem that states the limit, the actual size and the setting to change."""
+    variable = f"NNTRACE_{setting.upper()}"
+    return located(
+        f"{what}: {got} exceeds the limit of {limit} (setting {variable})",
+        location,
+        "limit_exceeded",
+        slug="limit-exceeded",
+        item=f"{got} > {limit}",
+        limit=limit,
+        actual=got,
+        setting=variable,
+    )
+
+
+def from_core(error: CoreError) -> ApiError:
+    """A core error as its problem (the slug it carries), located relative to what the core
+    was given; the caller adds where that sits with :meth:`ApiError.at`."""
+    return located(error.message, error.location, error.code, slug=error.slug, **error.extensions)
+
+
+def from_validation(error: ValidationError) -> ApiError:
+    """422 with one ``errors[]`` item per pydantic error; inputs are never echoed back
+    (they can be whole weight matrices)."""
+    items = []
+    for e in error.errors(include_url=False, include_input=False):
+        location = [*e["loc"], *e.get("ctx", {}).get("path", ())]
+        items.append({"pointer": pointer(location), "detail": e["msg"], "code": e["type"]})
+    first = items[0]
+    more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+    where = first["pointer"] or "the body"
+    return ApiError("validation-error", f"{where}: {first['detail']}{more}", errors=items)

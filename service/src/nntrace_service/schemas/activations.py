@@ -1,0 +1,121 @@
+"""Wire models of the activation catalog: activation spellings, entries, values."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from nntrace_service.schemas.arrays import Vector
+from nntrace_service.schemas.base import ParamValue, RequestModel, ResponseModel
+
+
+class ActivationByName(BaseModel):
+    """An activation by name with parameters, e.g. `{"name": "leaky_relu", "negative_slope": 0.1}`."""
+
+    model_config = ConfigDict(
+        extra="allow", frozen=True, use_attribute_docstrings=True, title="ActivationByName"
+    )
+
+    name: str = Field(min_length=1, max_length=64)
+    """A catalog name or alias (GET /v1/activations); other keys are its parameters."""
+
+
+class ActivationExpression(RequestModel):
+    """A custom activation, e.g. `{"expression": "x * sigmoid(1.702 * x)"}`."""
+
+    expression: str = Field(min_length=1)
+    """A formula in `x` using numbers, + - * / **, parentheses and the documented functions."""
+
+
+def _activation_spec(value: Any) -> str | dict[str, Any]:
+    """Accept a name or an object; the core checks names, parameters and expressions, and
+    locates its errors itself."""
+    if isinstance(value, str | dict):
+        return value
+    raise PydanticCustomError(
+        "activation_type", "Expected an activation name or an object with 'name' or 'expression'"
+    )
+
+
+ActivationSpec = Annotated[
+    str | dict[str, Any],
+    PlainValidator(_activation_spec),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": 64},
+                {"$ref": "#/components/schemas/ActivationByName"},
+                {"$ref": "#/components/schemas/ActivationExpression"},
+            ],
+            "description": "An activation name, an object with name and parameters, "
+            "or an expression.",
+        }
+    ),
+]
+
+
+class ParameterInfo(ResponseModel):
+    """One parameter of an activation."""
+
+    name: str
+    description: str
+    type: Literal["number", "boolean"]
+    default: float | bool | None
+    """The Keras default (null when the parameter is required or has no default)."""
+    required: bool
+    nullable: bool
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: bool
+
+
+class ActivationInfo(ResponseModel):
+    """A catalog entry."""
+
+    name: str
+    aliases: list[str]
+    kind: Literal["elementwise", "axis"]
+    """`axis`: works across the layer's nodes (softmax family); otherwise node by node."""
+    parameters: list[ParameterInfo]
+    formula: str
+    """LaTeX."""
+    derivative_formula: str
+    """LaTeX."""
+    output_range: list[float | None]
+    """Lower and upper bound; null where unbounded."""
+    description: str
+    notes: list[str]
+    """Where PyTorch or ONNX defaults and semantics differ from Keras."""
+    halves_units: bool
+    """True for GLU, whose output has half as many values as the layer has nodes."""
+
+
+class ActivationList(ResponseModel):
+    """The activation catalog."""
+
+    activations: list[ActivationInfo]
+
+
+class EvaluateActivationRequest(RequestModel):
+    """Values at which to evaluate one activation."""
+
+    x: Vector
+    """The inputs (one layer's pre-activations, for softmax-family activations)."""
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    """Parameters; omitted ones take their defaults."""
+    dtype: Literal["float64", "float32"] = "float64"
+
+
+class ActivationValues(ResponseModel):
+    """An activation's values and derivatives at a set of points."""
+
+    name: str
+    params: dict[str, float | bool | None]
+    """Every parameter, defaults filled in."""
+    dtype: Literal["float64", "float32"]
+    x: list[float]
+    y: list[float]
+    dy: list[float]
+    """dy/dx: for softmax-family activations the Jacobian's diagonal."""

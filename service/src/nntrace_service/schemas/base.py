@@ -1,0 +1,64 @@
+"""What every wire model shares: request and response configuration, JSON number types."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _param_value(value: Any) -> float | bool | None:
+    """One clear error for a bad parameter value: a plain ``float | bool | None`` union
+    reports one error per member, each located under the member's name (``/params/alpha/float``)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    raise PydanticCustomError(
+        "param_type", "Parameter values must be finite numbers, true, false or null"
+    )
+
+
+ParamValue = Annotated[
+    float | bool | None,
+    PlainValidator(_param_value),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "null"}]}),
+]
+
+
+def _whole_number(value: Any) -> Any:
+    """``2.0`` is an integer in JSON Schema, so it is one here too; strings and booleans
+    still fail the strict integer check that follows, and so do floats too large to be exact."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer field: whole floats accepted (``2.0``), no strings or booleans."""
+Index = Annotated[int, Field(ge=0), BeforeValidator(_whole_number)]
+"""A non-negative integer, as :data:`Integer`."""
+
+
+class RequestModel(BaseModel):
+    """Shared configuration of request bodies: unknown keys are errors, numbers finite, and
+    no coercion (strict): ``"3"`` is not a number and ``"yes"`` is not a boolean in JSON."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
+        arbitrary_types_allowed=True,
+    )
+
+
+class ResponseModel(BaseModel):
+    """Shared configuration of response documents."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, arbitrary_types_allowed=True)

@@ -1,0 +1,176 @@
+"""Wire models of networks: definitions, evaluation requests, summaries and results."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from nntrace_service.schemas.activations import ActivationSpec
+from nntrace_service.schemas.arrays import Matrix, Rows, Vector
+from nntrace_service.schemas.base import Index, Integer, RequestModel, ResponseModel
+
+
+class LayerSpec(RequestModel):
+    """One dense layer: node `j` computes `activation(weights[j] · x + bias[j])`."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    """Defaults to h1, h2, ... and out for the last layer."""
+    activation: ActivationSpec = "linear"
+    weights: Matrix
+    """One row per node, each as long as the layer's input."""
+    bias: Vector
+    """One value per node."""
+
+
+class NetworkSpec(RequestModel):
+    """A feed-forward network: an input size and dense layers."""
+
+    input_size: Integer = Field(ge=1)
+    layers: list[LayerSpec] = Field(min_length=1)
+
+
+class NetworkRequest(RequestModel):
+    """A network to validate."""
+
+    network: NetworkSpec
+
+
+class EvaluateRequest(RequestModel):
+    """A network and the inputs to run through it."""
+
+    network: NetworkSpec
+    inputs: Rows
+    """One row per sample; a single sample may be a flat list."""
+    trace: Literal["none", "layers", "nodes"] = "layers"
+    """`none`: outputs only; `layers`: every layer's values; `nodes`: also each node's calculation."""
+    samples: list[Index] | None = None
+    """Which samples get node traces (default: all)."""
+    gradients: bool = False
+    """Add each layer's activation derivative and back-propagated gradient."""
+    output: Index | None = None
+    """Which output node to differentiate (default: the sum of all outputs)."""
+    dtype: Literal["float64", "float32"] = "float64"
+    decimals: Integer = Field(default=4, ge=0, le=12)
+    """Decimals in the calculation lines."""
+
+
+class LayerSummary(ResponseModel):
+    """One layer of a validated network."""
+
+    name: str
+    units: int
+    fan_in: int
+    output_size: int
+    activation: str
+    parameter_count: int
+
+
+class EquivalentLayer(ResponseModel):
+    """The single layer a purely linear network collapses to."""
+
+    weights: list[list[float]]
+    bias: list[float]
+
+
+class LinearityReport(ResponseModel):
+    """Whether the network is linear, and why."""
+
+    is_linear: bool
+    nonlinear_layers: list[int]
+    explanation: str
+    equivalent_layer: EquivalentLayer | None
+
+
+class NetworkSummary(ResponseModel):
+    """Sizes and linearity of a network."""
+
+    input_size: int
+    output_size: int
+    parameter_count: int
+    layers: list[LayerSummary]
+    linearity: LinearityReport
+
+
+class NormalizedLayer(ResponseModel):
+    """A layer with its name filled in and its activation in canonical form."""
+
+    name: str
+    activation: str | dict[str, Any]
+    weights: list[list[float]]
+    bias: list[float]
+
+
+class NormalizedNetwork(ResponseModel):
+    """The network as the service understood it."""
+
+    input_size: int
+    layers: list[NormalizedLayer]
+
+
+class ValidateResponse(ResponseModel):
+    """A network that passed validation, and its summary."""
+
+    network: NormalizedNetwork
+    summary: NetworkSummary
+
+
+class TermInfo(ResponseModel):
+    """One product `weight × input` of a node's weighted sum."""
+
+    weight: float
+    input: float
+    product: float
+
+
+class NodeTraceInfo(ResponseModel):
+    """One node's calculation for one sample."""
+
+    sample: int
+    layer: int
+    layer_name: str
+    node: int
+    label: str
+    """`layer_name[node]`."""
+    terms: list[TermInfo]
+    bias: float
+    z: float
+    activation: str
+    a: float | None
+    """Null for the second half of a GLU layer, whose nodes only gate the first half."""
+    calculation: str
+    """The calculation as one line, as a learner would write it."""
+
+
+class LayerResult(ResponseModel):
+    """One layer's values for every sample (rows = samples)."""
+
+    index: int
+    name: str
+    activation: str
+    units: int
+    preactivations: list[list[float]]
+    activations: list[list[float]]
+    derivatives: list[list[float]] | None = None
+    """Activation derivative at z (the Jacobian diagonal for softmax-family layers)."""
+    gradients: list[list[float]] | None = None
+    """d(target)/dz, back-propagated."""
+    mean_abs_gradient: float | None = None
+
+
+class GradientInfo(ResponseModel):
+    """What was differentiated, and the gradient with respect to the inputs."""
+
+    target: str
+    inputs: list[list[float]]
+    mean_abs_gradient_by_layer: list[float]
+
+
+class EvaluateResponse(ResponseModel):
+    """The outputs and, as requested, per-layer values, node traces and gradients."""
+
+    dtype: Literal["float64", "float32"]
+    outputs: list[list[float]]
+    layers: list[LayerResult]
+    nodes: list[NodeTraceInfo] | None = None
+    gradients: GradientInfo | None = None
