@@ -38,6 +38,7 @@ from http_bench import SERVICE_APP, gunicorn
 from stages import request_stages
 from threadpoolctl import threadpool_limits
 
+from nntrace._arrays import encode_binary
 from nntrace_service.app import create_app
 
 BATCH = 64
@@ -69,19 +70,9 @@ def json_body(sizes: tuple[int, ...] = BIG_NET[0]) -> bytes:
     return orjson.dumps(request_object(lambda a: a, sizes), option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def binary_array(array: np.ndarray, dtype: str) -> dict[str, Any]:
-    """``{"dtype", "shape", "data"}``: base64 of the little-endian values."""
-    values = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
-    return {
-        "dtype": dtype,
-        "shape": list(values.shape),
-        "data": base64.b64encode(values.tobytes()).decode("ascii"),
-    }
-
-
 def binary_body(dtype: str) -> bytes:
     """The same request with every array in the binary form."""
-    return orjson.dumps(request_object(lambda a: binary_array(a, dtype)))
+    return orjson.dumps(request_object(lambda a: encode_binary(np.asarray(a, dtype=dtype))))
 
 
 # ---- floors ----------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""Numeric arrays at the edge: JSON lists (or base64) straight into numpy, and back.
+"""Numeric arrays at the edge: JSON lists (or base64) straight into numpy.
 
 A 535k-parameter network arrives as about ten megabytes of nested lists. Validating it
 element by element in Python (or even in pydantic) costs more than parsing the JSON, so the
 common case takes one ``np.asarray`` call, and the slow walk that finds *where* a bad value
 sits only runs when the fast path has already failed.
 
-Wherever an array is accepted, a compact binary form is accepted too, in the spirit of the
+Wherever an array is accepted, a compact binary form is accepted too (the client's
+``nntrace._arrays.encode_binary`` writes it; the service only reads it), in the spirit of the
 Open Inference Protocol's binary data and TF Serving's ``b64``::
 
     {"dtype": "float32", "shape": [64, 784], "data": "<base64 of little-endian values>"}
@@ -16,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -225,17 +225,6 @@ def _is_shape(shape: Any) -> bool:
         and 1 <= len(shape) <= 2
         and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
     )
-
-
-def encode_binary(array: Sequence[Any] | NDArray[Any], dtype: str = "float64") -> dict[str, Any]:
-    """The binary form of ``array``: what :func:`decode_binary` reads (the tests and the
-    benchmarks send arrays with it; the client has its own, having no service dependency)."""
-    values = np.asarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
-    return {
-        "dtype": dtype,
-        "shape": list(values.shape),
-        "data": base64.b64encode(values.tobytes()).decode("ascii"),
-    }
 
 
 Matrix = Annotated[FloatArray, ArraySpec(2)]
