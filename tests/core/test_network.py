@@ -350,11 +350,14 @@ class TestGradients:
         assert sigmoid.layers[0].mean_abs_gradient < 0.25**depth
 
     def test_output_index_is_checked(self) -> None:
-        """Asking for an output node that does not exist names the valid range."""
+        """Asking for an output node that does not exist names how many there are; the
+        error is a validation problem at ``output`` (the one check of that index)."""
         result = core.forward(build(1, [{"weights": [[1.0]], "bias": [0.0]}]), [[1.0]])
 
-        with pytest.raises(core.ShapeMismatchError, match="from 0 to 0"):
+        with pytest.raises(core.OutOfRangeError, match="has 1 output") as caught:
             core.gradients(result, output=3)
+        assert caught.value.location == ("output",)
+        assert (caught.value.slug, caught.value.code) == ("validation-error", "less_than")
 
 
 class TestLinearity:
