@@ -1,0 +1,133 @@
+"""One WSGI middleware that makes every request observable: metrics, and in JSON mode one
+log line per request.
+
+It sits below the request-id middleware and above the app. The route label is the URL rule
+the app matched (read from the werkzeug request the app attached to the environ), so no
+framework hook runs per request; what only the app knows (the problem type of an error, the
+sizes of an evaluation, the API key id) it leaves in the environ under the keys below.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from nntrace_service.observability import metrics
+from nntrace_service.observability.logs import ACCESS_LOGGER, REQUEST_ID
+
+PROBLEM_KEY = "nntrace.problem_type"
+"""The slug of the problem document a response carries, set by the problem renderer."""
+EVALUATION_KEY = "nntrace.evaluation"
+"""``(rows, parameters, trace_terms)`` of an evaluated request, set by the view."""
+KEY_ID_KEY = "nntrace.key_id"
+"""The id (never the secret) of the API key that authenticated the request."""
+REQUEST_ID_KEY = "nntrace.request_id"
+
+UNMATCHED = "<unmatched>"
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+access_log = logging.getLogger(ACCESS_LOGGER)
+
+
+class ObservedApp:
+    """Time, count and (optionally) log every request the wrapped app answers."""
+
+    def __init__(self, app: WSGIApp, *, request_log: bool) -> None:
+        self.app = app
+        self.request_log = request_log
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        started = time.perf_counter()
+        token = REQUEST_ID.set(environ.get(REQUEST_ID_KEY, ""))
+        status = ["500"]
+
+        def start(code: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            status[0] = code[:3]
+            return start_response(code, headers, *args)
+
+        try:
+            body = self.app(environ, start)
+        except BaseException:
+            REQUEST_ID.reset(token)
+            raise
+        return _Counted(body, lambda sent: self._finish(environ, status[0], sent, started, token))
+
+    def _finish(
+        self, environ: dict[str, Any], status: str, sent: int, started: float, token: Any
+    ) -> None:
+        duration = time.perf_counter() - started
+        method = environ.get("REQUEST_METHOD", "")
+        route = _route(environ)
+        metrics.REQUESTS.labels(method, route, status).inc()
+        metrics.LATENCY.labels(method, route).observe(duration)
+        metrics.RESPONSE_BYTES.labels(route).observe(sent)
+        problem = environ.get(PROBLEM_KEY)
+        if problem:
+            metrics.PROBLEMS.labels(problem).inc()
+        evaluation = environ.get(EVALUATION_KEY)
+        if evaluation:
+            rows, parameters, terms = evaluation
+            metrics.EVALUATION_ROWS.observe(rows)
+            metrics.EVALUATION_PARAMETERS.observe(parameters)
+            if terms:
+                metrics.TRACE_TERMS.observe(terms)
+        if self.request_log:
+            access_log.info(
+                "%s %s %s",
+                method,
+                environ.get("PATH_INFO", ""),
+                status,
+                extra={
+                    "method": method,
+                    "route": route,
+                    "path": environ.get("PATH_INFO", ""),
+                    "status": int(status),
+                    "duration_ms": round(duration * 1000, 3),
+                    "request_bytes": _int(environ.get("CONTENT_LENGTH")),
+                    "response_bytes": sent,
+                    "key_id": environ.get(KEY_ID_KEY),
+                    "problem_type": problem,
+                    "remote_addr": environ.get("REMOTE_ADDR"),
+                },
+            )
+        REQUEST_ID.reset(token)
+
+
+def _route(environ: dict[str, Any]) -> str:
+    request = environ.get("werkzeug.request")
+    rule = getattr(request, "url_rule", None)
+    return str(rule.rule) if rule is not None else UNMATCHED
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class _Counted:
+    """The response iterable, counting bytes; ``on_close`` runs once when the server closes it
+    (after the last byte went out, or when the client went away)."""
+
+    def __init__(self, body: Iterable[bytes], on_close: Callable[[int], None]) -> None:
+        self._body = body
+        self._on_close = on_close
+        self._sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._on_close(self._sent)
