@@ -63,6 +63,7 @@ def dict_config(fmt: str, level: str = "info") -> dict[str, Any]:
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {"main": formatter},
         "handlers": {"main": handler},
+        "root": {"handlers": ["main"], "level": level},
         "loggers": {
             "gunicorn.error": {"handlers": ["main"], "level": level, "propagate": False},
             "gunicorn.access": {"handlers": ["main"], "level": level, "propagate": False},

@@ -1,0 +1,71 @@
+"""Soak: five minutes of traced requests on one gunicorn; worker memory and latency must stay flat.
+
+Two workers answer a small network traced node by node (the HTTP benchmark's body) under wrk
+in 30-second slices. After each slice the workers' resident
+memory (VmRSS from /proc) and the slice's latency percentiles are recorded. Memory growth is
+measured from the end of the first slice (warm caches, imported modules) to the last; latency
+drift is the last slice's p99 over the first's. Loopback only; the run stops by itself.
+
+Run: ``python bench/soak_bench.py [--smoke] [--out FILE]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from benchlib import RESULTS_DIR, Report, finish, parse_args
+from http_bench import SERVICE_APP, gunicorn, request_body, run_wrk, wrk_script
+
+
+def worker_rss_kib(arbiter: int) -> dict[int, int]:
+    """Resident memory of each worker (the arbiter's children), in KiB."""
+    children = Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()
+    sizes = {}
+    for pid in map(int, children):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes[pid] = int(line.split()[1])
+    return sizes
+
+
+def main() -> int:
+    args = parse_args(__doc__.splitlines()[0])
+    slices, seconds = (3, 2.0) if args.smoke else (10, 30.0)
+    report = Report(name="soak", smoke=args.smoke)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    script = wrk_script(request_body("nodes"), RESULTS_DIR / "wrk-soak.lua")
+    with gunicorn(SERVICE_APP, "soak", env={"WEB_CONCURRENCY": "2"}) as (url, arbiter):
+        workers = worker_rss_kib(arbiter)
+        for index in range(slices):
+            result = run_wrk(f"{url}/v1/evaluate", script, seconds)
+            rss = worker_rss_kib(arbiter)
+            if set(rss) != set(workers):
+                report.notes.append(
+                    f"slice {index}: workers changed {sorted(workers)} -> {sorted(rss)}"
+                )
+            report.rows.append({"slice": index, "rss_kib": sum(rss.values()), **result})
+            print(
+                f"slice {index + 1}/{slices}: {result['rps']:7.0f} req/s  p99 {result['p99_ms']:.2f} ms  "
+                f"rss {sum(rss.values()) / 1024:.1f} MiB"
+            )
+    first, last = report.rows[0], report.rows[-1]
+    report.extra["rss_growth"] = last["rss_kib"] / first["rss_kib"] - 1
+    report.extra["p99_drift"] = last["p99_ms"] / first["p99_ms"]
+    report.extra["p50_drift"] = last["p50_ms"] / first["p50_ms"]
+    report.target(
+        "soak worker memory growth (first→last slice)",
+        report.extra["rss_growth"],
+        0.05,
+        higher_is_better=False,
+    )
+    report.target(
+        "soak p50 latency last/first slice", report.extra["p50_drift"], 1.2, higher_is_better=False
+    )
+    errors = sum(row["non_2xx"] + row["socket_errors"] for row in report.rows)
+    report.target("soak non-2xx + socket errors", errors, 0, higher_is_better=False)
+    return finish(report, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
