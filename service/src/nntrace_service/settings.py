@@ -7,6 +7,8 @@ gunicorn's own settings (workers, threads, timeouts) are in ``gunicorn.conf.py``
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,5 +38,12 @@ class Settings(BaseSettings):
     """Longest custom activation expression, in characters."""
     max_values: int = Field(100_000, ge=1)
     """Most values in one activation evaluation or curve."""
+    metrics: bool = True
+    """Serve Prometheus metrics at ``/metrics`` (``NNTRACE_METRICS=off`` turns them off)."""
+    metrics_bind: str = ""
+    """``host:port`` to serve metrics from gunicorn's arbiter on a port of their own instead of
+    ``/metrics`` on the service's port (read by gunicorn.conf.py)."""
+    log_format: Literal["text", "json"] = "text"
+    """``json``: one JSON line per request and JSON application logs (gunicorn.conf.py)."""
     problem_base_uri: str = "/problems/"
     """Prefix of every problem ``type``; the service documents each type under this path."""

@@ -2,7 +2,7 @@
 
 Lives here: ``body`` (``parse_body``), ``jsonio`` (orjson provider), ``requestid`` (WSGI
 middleware), ``problems`` (rendering and error handlers) and one blueprint module per area:
-``health``, ``activations``, ``networks``, ``grading``, ``docs``. Views parse the request,
+``health``, ``activations``, ``networks``, ``grading``, ``docs``, ``metrics``. Views parse the request,
 call a handler and return what it gives.
 
 May import: Flask, werkzeug and every other part of the service (handlers, schemas,
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from nntrace_service.http import activations, docs, grading, health, networks, problems
+from nntrace_service.http import activations, docs, grading, health, metrics, networks, problems
 from nntrace_service.http.jsonio import OrjsonProvider
 from nntrace_service.http.requestid import RequestIdMiddleware
+from nntrace_service.observability.middleware import ObservedApp
 from nntrace_service.settings import Settings
 
 
@@ -24,7 +25,14 @@ def install(app: Flask, settings: Settings) -> None:
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["nntrace.settings"] = settings
+    app.wsgi_app = ObservedApp(  # type: ignore[method-assign]
+        app.wsgi_app,
+        record_metrics=settings.metrics,
+        request_log=settings.log_format == "json",
+    )
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     problems.register(app)
     for module in (health, activations, networks, grading, docs):
         app.register_blueprint(module.bp)
+    if settings.metrics and not settings.metrics_bind:
+        app.register_blueprint(metrics.bp)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from nntrace_service.handlers import networks
 from nntrace_service.http.body import parse_body, settings
+from nntrace_service.observability.middleware import EVALUATION_KEY
 from nntrace_service.schemas.networks import EvaluateRequest, NetworkRequest
 
 bp = Blueprint("networks", __name__, url_prefix="/v1")
@@ -22,4 +23,15 @@ def validate() -> dict[str, Any]:
 @bp.post("/evaluate")
 def evaluate() -> dict[str, Any]:
     """Outputs, per-layer values, node traces and gradients, as requested."""
-    return networks.evaluate(parse_body(EvaluateRequest), settings())
+    body = parse_body(EvaluateRequest)
+    response = networks.evaluate(body, settings())
+    request.environ[EVALUATION_KEY] = _sizes(body, len(response["outputs"]))
+    return response
+
+
+def _sizes(body: EvaluateRequest, rows: int) -> tuple[int, int, int]:
+    """Rows, parameters and node-trace terms of an evaluation, for the metrics."""
+    weights = sum(layer.weights.size for layer in body.network.layers)
+    parameters = weights + sum(layer.bias.size for layer in body.network.layers)
+    traced = 0 if body.trace != "nodes" else rows if body.samples is None else len(body.samples)
+    return rows, parameters, weights * traced

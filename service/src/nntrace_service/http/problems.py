@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from nntrace_service.core import CoreError
 from nntrace_service.http.requestid import request_id
+from nntrace_service.observability.middleware import PROBLEM_KEY
 from nntrace_service.problems import (
     PROBLEM_TYPES,
     STATUS_SLUGS,
@@ -40,6 +41,7 @@ def problem_response(
 ) -> Response:
     """Render a problem document; ``errors`` and extensions are added when present."""
     kind = PROBLEM_TYPES[slug]
+    request.environ[PROBLEM_KEY] = slug
     body: dict[str, Any] = {
         "type": current_app.extensions["nntrace.settings"].problem_base_uri + slug,
         "title": kind.title,

@@ -32,10 +32,12 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 class ObservedApp:
-    """Time, count and (optionally) log every request the wrapped app answers."""
+    """Time, count and (optionally) log every request the wrapped app answers; and make the
+    request id the context of every log line written meanwhile."""
 
-    def __init__(self, app: WSGIApp, *, request_log: bool) -> None:
+    def __init__(self, app: WSGIApp, *, record_metrics: bool, request_log: bool) -> None:
         self.app = app
+        self.record_metrics = record_metrics
         self.request_log = request_log
 
     def __call__(
@@ -43,10 +45,11 @@ class ObservedApp:
     ) -> Iterable[bytes]:
         started = time.perf_counter()
         token = REQUEST_ID.set(environ.get(REQUEST_ID_KEY, ""))
-        status = ["500"]
+        seen = {"status": "500", "route": UNMATCHED}
 
         def start(code: str, headers: list[tuple[str, str]], *args: Any) -> Any:
-            status[0] = code[:3]
+            # The app still holds its request here (Flask drops it from the environ after).
+            seen["status"], seen["route"] = code[:3], _route(environ)
             return start_response(code, headers, *args)
 
         try:
@@ -54,27 +57,17 @@ class ObservedApp:
         except BaseException:
             REQUEST_ID.reset(token)
             raise
-        return _Counted(body, lambda sent: self._finish(environ, status[0], sent, started, token))
+        return _Counted(body, lambda sent: self._finish(environ, seen, sent, started, token))
 
     def _finish(
-        self, environ: dict[str, Any], status: str, sent: int, started: float, token: Any
+        self, environ: dict[str, Any], seen: dict[str, str], sent: int, started: float, token: Any
     ) -> None:
         duration = time.perf_counter() - started
         method = environ.get("REQUEST_METHOD", "")
-        route = _route(environ)
-        metrics.REQUESTS.labels(method, route, status).inc()
-        metrics.LATENCY.labels(method, route).observe(duration)
-        metrics.RESPONSE_BYTES.labels(route).observe(sent)
+        status, route = seen["status"], seen["route"]
         problem = environ.get(PROBLEM_KEY)
-        if problem:
-            metrics.PROBLEMS.labels(problem).inc()
-        evaluation = environ.get(EVALUATION_KEY)
-        if evaluation:
-            rows, parameters, terms = evaluation
-            metrics.EVALUATION_ROWS.observe(rows)
-            metrics.EVALUATION_PARAMETERS.observe(parameters)
-            if terms:
-                metrics.TRACE_TERMS.observe(terms)
+        if self.record_metrics:
+            _record(environ, method, route, status, duration, sent, problem)
         if self.request_log:
             access_log.info(
                 "%s %s %s",
@@ -95,6 +88,29 @@ class ObservedApp:
                 },
             )
         REQUEST_ID.reset(token)
+
+
+def _record(
+    environ: dict[str, Any],
+    method: str,
+    route: str,
+    status: str,
+    duration: float,
+    sent: int,
+    problem: str | None,
+) -> None:
+    metrics.REQUESTS.labels(method, route, status).inc()
+    metrics.LATENCY.labels(method, route).observe(duration)
+    metrics.RESPONSE_BYTES.labels(route).observe(sent)
+    if problem:
+        metrics.PROBLEMS.labels(problem).inc()
+    evaluation = environ.get(EVALUATION_KEY)
+    if evaluation:
+        rows, parameters, terms = evaluation
+        metrics.EVALUATION_ROWS.observe(rows)
+        metrics.EVALUATION_PARAMETERS.observe(parameters)
+        if terms:
+            metrics.TRACE_TERMS.observe(terms)
 
 
 def _route(environ: dict[str, Any]) -> str:
