@@ -132,7 +132,9 @@ class Writer:
 def _get(url: str, key: str | None = None) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as answer:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=30
+        ) as answer:
             return answer.status, json.load(answer)
     except urllib.error.HTTPError as error:
         return error.code, None
@@ -199,7 +201,10 @@ def _post_network(topology: Topology) -> tuple[int, Any]:
     request = urllib.request.Request(
         f"{topology.proxy}/v1/networks",
         data=body,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {topology.write_key}"},
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {topology.write_key}",
+        },
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
