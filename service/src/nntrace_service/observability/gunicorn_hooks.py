@@ -48,7 +48,7 @@ def when_ready(server: Any) -> None:
     from prometheus_client.multiprocess import MultiProcessCollector
 
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     host, _, port = bind.rpartition(":")
     start_http_server(int(port), addr=host or "0.0.0.0", registry=registry)
     server.log.info("metrics on http://%s/metrics", bind)
@@ -59,4 +59,4 @@ def child_exit(server: Any, worker: Any) -> None:  # noqa: ARG001 (gunicorn's si
     if os.environ.get(METRICS_DIR):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -75,7 +75,7 @@ def scrape_registry() -> CollectorRegistry:
     if not multiprocess():
         return REGISTRY
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry
 
 
