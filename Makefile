@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: venv serve test lint typecheck openapi bench bench-smoke container-test clean
+.PHONY: venv serve test lint typecheck openapi bench bench-smoke soak container-test clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -42,6 +42,9 @@ openapi: $(BIN)/.installed  ## Regenerate the schemas in openapi.yaml from the p
 bench: $(BIN)/.installed
 	$(BIN)/python -m pip install -q --group bench
 	$(BIN)/python bench/run_all.py
+
+soak: $(BIN)/.installed  ## Five minutes of load on one gunicorn: memory and latency must stay flat.
+	$(BIN)/python bench/soak_bench.py
 
 bench-smoke: $(BIN)/.installed
 	$(BIN)/python -m pip install -q --group bench
