@@ -1,11 +1,13 @@
 """Small local servers for what a healthy nntrace service never does: answer 503 a few
-times, send a proxy's HTML page, or accept a connection and never answer."""
+times, send a proxy's HTML page, redirect elsewhere, answer slowly or byte by byte, announce
+a huge body, or accept a connection and never answer."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +26,13 @@ class Reply:
     body: bytes = b""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to wait before answering (past the client's read timeout, say)."""
+    trickle: float = 0.0
+    """Seconds between single bytes of the whole answer (status line, headers, body)."""
+    length: int | None = None
+    """The Content-Length to announce; None: the body's; -1: none (the body ends when the
+    connection closes)."""
 
     @classmethod
     def json(cls, status: int, document: Any, content_type: str = "application/json") -> Reply:
@@ -82,13 +91,17 @@ def scripted_server(replies: Sequence[Reply]) -> Iterator[tuple[str, ScriptedSer
             if reply.status == DROP:
                 self.close_connection = True
                 return
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
+            time.sleep(reply.delay)
+            pieces = [bytes([b]) for b in _wire(reply)] if reply.trickle else [_wire(reply)]
+            try:
+                for piece in pieces:
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                    time.sleep(reply.trickle)
+            except OSError:  # the client gave up: that is what these tests want
+                self.close_connection = True
+            if reply.length == -1:
+                self.close_connection = True
 
         do_GET = _answer
         do_POST = _answer
@@ -106,6 +119,28 @@ def scripted_server(replies: Sequence[Reply]) -> Iterator[tuple[str, ScriptedSer
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _wire(reply: Reply) -> bytes:
+    """The whole answer as bytes, written by hand so that it can be trickled."""
+    reason = {
+        200: "OK",
+        301: "Moved Permanently",
+        302: "Found",
+        307: "Temporary Redirect",
+        308: "Permanent Redirect",
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
+        503: "Service Unavailable",
+        504: "Gateway Timeout",
+    }
+    head = [f"HTTP/1.1 {reply.status} {reason.get(reply.status, 'Status')}",
+            f"Content-Type: {reply.content_type}"]  # fmt: skip
+    length = len(reply.body) if reply.length is None else reply.length
+    head.append("Connection: close" if length == -1 else f"Content-Length: {length}")
+    head += [f"{name}: {value}" for name, value in reply.headers.items()]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + reply.body
 
 
 @contextmanager

@@ -13,7 +13,15 @@ Only ``requests`` and ``numpy`` are required; pandas (``to_dataframe``), matplot
 (``plot``) and tqdm (progress bars) are optional extras.
 """
 
-from nntrace._client import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Client
+from nntrace._client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_TIMEOUT,
+    Client,
+)
 from nntrace._exceptions import (
     PROBLEM_TYPES,
     APIConnectionError,
@@ -32,7 +40,9 @@ from nntrace._exceptions import (
     PayloadTooLargeError,
     Problem,
     ProblemItem,
+    RedirectNotFollowedError,
     RequestValidationError,
+    ResponseTooLargeError,
     ServiceNotReadyError,
     ShapeMismatchError,
     UnknownActivationError,
@@ -62,7 +72,10 @@ from nntrace.plotting import plot_activations
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_WAIT",
     "DEFAULT_TIMEOUT",
     "PROBLEM_TYPES",
     "APIConnectionError",
@@ -97,7 +110,9 @@ __all__ = [
     "PayloadTooLargeError",
     "Problem",
     "ProblemItem",
+    "RedirectNotFollowedError",
     "RequestValidationError",
+    "ResponseTooLargeError",
     "ServiceNotReadyError",
     "ShapeMismatchError",
     "Term",

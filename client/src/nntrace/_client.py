@@ -11,18 +11,10 @@ from urllib.parse import quote
 
 import numpy as np
 import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from nntrace import _batching, grading
+from nntrace import _batching, _transport, grading
 from nntrace._arrays import as_float_array, dumps, encode_binary
-from nntrace._exceptions import (
-    APIConnectionError,
-    APIResponseValidationError,
-    APITimeoutError,
-    status_error,
-)
+from nntrace._exceptions import APIResponseValidationError, status_error
 from nntrace._network import (
     ActivationSpec,
     Network,
@@ -47,11 +39,19 @@ Trace = Literal["none", "layers", "nodes"]
 DType = Literal["float64", "float32"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 30.0)
+DEFAULT_TIMEOUT: tuple[float, float] = (3.05, 60.0)
 """(connect, read) seconds: connect slightly above a multiple of 3 s (TCP's retransmission
-interval), read long enough for a large batch with node traces."""
+interval); read twice the service's worker timeout (30 s) and three times its request budget
+(``NNTRACE_MAX_REQUEST_SECONDS``, 20 s), so that a slow but legitimate answer is never cut
+and never retried into running twice."""
 DEFAULT_MAX_RETRIES = 2
-RETRY_STATUSES = frozenset({502, 503, 504})
+DEFAULT_MAX_RETRY_WAIT = 60.0
+"""Longest wait between attempts, in seconds; a ``Retry-After`` asking for more ends the
+retries and raises the answer at once (urllib3 would wait up to six hours)."""
+DEFAULT_DEADLINE = 180.0
+"""Seconds one request may take in all: every attempt, wait, redirect and the body."""
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+"""Largest answer the client reads (decompressed); the service's largest stays far below."""
 
 
 class Client:
@@ -63,12 +63,16 @@ class Client:
     ...         print(node)
 
     ``base_url`` defaults to the ``NNTRACE_URL`` environment variable, then
-    ``http://127.0.0.1:8000``. ``timeout`` is ``(connect, read)`` seconds for each attempt.
-    Connection failures, read timeouts and 502/503/504 answers are retried ``max_retries``
-    times with exponential backoff (``backoff_factor`` · 2ⁿ s, plus up to ``backoff_jitter``
-    s of random jitter, honouring ``Retry-After``). Pass your own ``session`` to control
-    adapters, proxies or certificates yourself: the client then leaves its adapters (and so
-    its retry policy) alone and does not close it.
+    ``http://127.0.0.1:8000``. ``timeout`` is ``(connect, read)`` seconds for each socket
+    operation; ``deadline`` bounds a whole request (attempts, waits, body) and
+    ``max_response_bytes`` the answer's size. A request is sent again (``max_retries`` times,
+    waiting ``backoff_factor`` · 2ⁿ s plus up to ``backoff_jitter`` s, or what
+    ``Retry-After`` asks up to ``max_retry_wait`` s) only when that cannot run it twice: when
+    no connection was made, when the service answered 429 or 503, and for GETs also after a
+    read timeout, a dropped connection or a proxy's 502/504. Redirects are followed only for
+    a GET to the same origin. Pass your own ``session`` to control adapters, proxies or
+    certificates yourself; the client does not close it, and the deadline then starts to cut
+    a request only once its headers have arrived.
 
     Every method goes through :meth:`_request` (which maps failures to exceptions) and
     :meth:`_parse` (which turns a JSON body into a typed result); subclasses and later
@@ -84,21 +88,36 @@ class Client:
         session: requests.Session | None = None,
         backoff_factor: float = 0.5,
         backoff_jitter: float = 0.25,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         url = base_url or os.environ.get("NNTRACE_URL") or DEFAULT_BASE_URL
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
+        for name, value in (("deadline", deadline), ("max_response_bytes", max_response_bytes)):
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive or None, got {value}")
+        if max_retry_wait < 0:
+            raise ValueError(f"max_retry_wait must be 0 or more, got {max_retry_wait}")
         self.base_url = url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
+        self.policy = _transport.Policy(
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_factor=backoff_factor,
+            backoff_jitter=backoff_jitter,
+            max_retry_wait=max_retry_wait,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+        )
         self._owns_session = session is None
         self.session = session if session is not None else requests.Session()
         if self._owns_session:
-            adapter = HTTPAdapter(
-                max_retries=_retry_policy(max_retries, backoff_factor, backoff_jitter)
-            )
+            adapter = _transport.WatchedAdapter()
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
         self._headers = {
@@ -142,7 +161,9 @@ class Client:
     ) -> requests.Response:
         """Send one request (retried as configured) and return a successful response;
         raises :class:`APIConnectionError`/:class:`APITimeoutError` when the service cannot
-        be reached and an :class:`APIStatusError` subclass for an error status."""
+        be reached or the deadline passes, an :class:`APIStatusError` subclass for an error
+        status and :class:`RedirectNotFollowedError`/:class:`ResponseTooLargeError` for an
+        answer the client will not read."""
         url = self.base_url + path
         merged = dict(self._headers)
         data = None
@@ -150,12 +171,9 @@ class Client:
             data = dumps(json)
             merged["Content-Type"] = "application/json"
         merged.update(headers or {})
-        try:
-            response = self.session.request(
-                method, url, data=data, params=params, headers=merged, timeout=self.timeout
-            )
-        except requests.RequestException as error:
-            raise _transport_error(error, method, url, self.timeout) from error
+        response = _transport.send(
+            self.session, self.policy, method, url, data=data, params=params, headers=merged
+        )
         if response.status_code >= 400:
             raise status_error(response)
         return response
@@ -387,54 +405,6 @@ class Client:
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-
-
-def _retry_policy(max_retries: int, backoff_factor: float, backoff_jitter: float) -> Retry:
-    """Retries for connection errors, read timeouts and 502/503/504. Retrying POST is safe
-    because every endpoint of the service is free of side effects: evaluating twice gives
-    the same answer and changes nothing."""
-    return Retry(
-        total=max_retries,
-        backoff_factor=backoff_factor,
-        backoff_jitter=backoff_jitter,
-        backoff_max=8.0,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "POST"}),
-        respect_retry_after_header=True,
-        # Return the last 5xx response instead of raising RetryError, so it becomes the
-        # typed exception for its problem document.
-        raise_on_status=False,
-    )
-
-
-def _transport_error(
-    error: requests.RequestException, method: str, url: str, timeout: Timeout
-) -> APIConnectionError:
-    """The exception for a request that got no HTTP answer. Checked in this order because
-    ``ConnectTimeout`` is both a ``ConnectionError`` and a ``Timeout``, and a read timeout
-    that exhausted its retries arrives as a ``ConnectionError`` wrapping the timeout."""
-    request = error.request if isinstance(error.request, requests.PreparedRequest) else None
-    if _is_timeout(error):
-        return APITimeoutError(f"{method} {url} timed out (timeout={timeout!r} s)", request=request)
-    return APIConnectionError(
-        f"cannot reach the nntrace service: {method} {url}: {_reason(error)}", request=request
-    )
-
-
-def _reason(error: requests.RequestException) -> str:
-    """The innermost cause, without urllib3's pool description (``Connection refused``)."""
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    text = str(reason if reason is not None else error)
-    return text.rsplit(": ", 1)[-1] if reason is not None else text
-
-
-def _is_timeout(error: requests.RequestException) -> bool:
-    if isinstance(error, requests.Timeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
-        reason, urllib3.exceptions.NewConnectionError
-    )
 
 
 def _query_value(value: float | bool | None) -> str:

@@ -6,6 +6,8 @@
     ├── APIConnectionError            cannot reach the service (refused, DNS, reset)
     │   └── APITimeoutError           connect or read timeout
     ├── APIResponseValidationError    a 2xx answer that is not what the API documents
+    │   ├── RedirectNotFollowedError  a redirect of a POST, or to another origin
+    │   └── ResponseTooLargeError     an answer over ``max_response_bytes``
     └── APIStatusError                the service answered with an error status
         ├── BadRequestError           400 bad-request
         ├── NotFoundError             404 not-found
@@ -53,7 +55,9 @@ __all__ = [
     "PayloadTooLargeError",
     "Problem",
     "ProblemItem",
+    "RedirectNotFollowedError",
     "RequestValidationError",
+    "ResponseTooLargeError",
     "ServiceNotReadyError",
     "ShapeMismatchError",
     "UnknownActivationError",
@@ -163,6 +167,16 @@ class APIResponseValidationError(NNTraceError):
         super().__init__(message)
         self.response = response
         self.status_code = response.status_code
+
+
+class RedirectNotFollowedError(APIResponseValidationError):
+    """The answer is a redirect the client will not follow: any redirect of a POST (its body
+    would go to a URL the caller never chose), or one of a GET to another origin."""
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """The answer is larger than the client's ``max_response_bytes`` (announced or sent);
+    reading stopped there."""
 
 
 class APIStatusError(NNTraceError):

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from nntrace import _render
-from nntrace._client import Client
+from nntrace._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Client
 from nntrace._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -83,13 +83,16 @@ def _parser() -> argparse.ArgumentParser:
         "--url", help="service base URL (default: $NNTRACE_URL or http://127.0.0.1:8000)"
     )
     common.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds to wait for an answer (default 30)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT[1],
+        help=f"seconds to wait for each read (default {DEFAULT_TIMEOUT[1]:g})",
     )
     common.add_argument(
         "--retries",
         type=int,
-        default=2,
-        help="retries on connection errors and 502-504 (default 2)",
+        default=DEFAULT_MAX_RETRIES,
+        help=f"retries when the service did not run the request (default {DEFAULT_MAX_RETRIES})",
     )
 
     parser = argparse.ArgumentParser(
