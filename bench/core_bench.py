@@ -8,7 +8,14 @@ Engines, all on the same weights, inputs and thread count:
 * ``lean``     - a prototype of a leaner forward pass: in-place, mask-free activations, one
   cheap finite check per layer and the same values kept; it shows what a change would buy;
 * ``ort``      - ONNX Runtime, MatMul + Add + activation per layer (opset 17);
-* ``torch``    - ``torch.nn.Sequential`` of Linear + activation under ``inference_mode``.
+* ``ort_all``  - the same ONNX graph with every layer's ``z`` and ``a`` exposed as graph
+  outputs: what a user does to get per-layer values out of ONNX Runtime;
+* ``torch``    - ``torch.nn.Sequential`` of Linear + activation under ``inference_mode``;
+* ``torch_hooks`` - the same model with a forward hook on every module collecting its
+  output (every ``z`` and ``a``): what a user does to get per-layer values out of PyTorch.
+
+``nntrace`` keeps every layer's ``z`` and ``a``, so ``ort_all`` and ``torch_hooks`` are its
+like-for-like peers; ``ort`` and ``torch`` are the bare engines next to them.
 
 Run: ``python bench/core_bench.py [--smoke] [--out FILE]``.
 """
@@ -36,8 +43,9 @@ from benchlib import (
 )
 from threadpoolctl import threadpool_limits
 
-from nntrace_service.core import LayerDef, build_network, forward, trace_nodes
+from nntrace_service.core import LayerDef, build_network, forward
 from nntrace_service.core.network import Network
+from nntrace_service.core.trace import calculation_lines, trace_layers
 
 Weights = list[tuple[np.ndarray, np.ndarray]]
 Engine = Callable[[np.ndarray], Any]
@@ -147,8 +155,11 @@ def numpy_floor(network: Network, activations: Sequence[str]) -> Engine:
     return _chain(prepared)
 
 
-def ort_session(weights: Weights, activations: Sequence[str], threads: int) -> Engine:
-    """An ONNX Runtime CPU session of MatMul + Add + activation per layer."""
+def ort_session(
+    weights: Weights, activations: Sequence[str], threads: int, *, every_layer: bool = False
+) -> Engine:
+    """An ONNX Runtime CPU session of MatMul + Add + activation per layer; with
+    ``every_layer`` every ``z`` and ``a`` is a graph output too (returned as a list)."""
     import onnx
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
@@ -168,11 +179,18 @@ def ort_session(weights: Weights, activations: Sequence[str], threads: int) -> E
         extra = {"axis": -1} if op == "Softmax" else {}
         nodes.append(helper.make_node(op, [f"z{index}"], [f"a{index}"], **extra))
         current = f"a{index}"
+    outputs = [(current, weights[-1][0].shape[0])]
+    if every_layer:
+        outputs = [
+            (f"{kind}{index}", w.shape[0])
+            for index, (w, _) in enumerate(weights)
+            for kind in ("z", "a")
+        ]
     graph = helper.make_graph(
         nodes,
         "mlp",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", weights[0][0].shape[1]])],
-        [helper.make_tensor_value_info(current, TensorProto.FLOAT, ["N", weights[-1][0].shape[0]])],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["N", n]) for name, n in outputs],
         initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -186,16 +204,25 @@ def ort_session(weights: Weights, activations: Sequence[str], threads: int) -> E
     session = ort.InferenceSession(
         model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
-    output = [current]
+    names = [name for name, _ in outputs]
+    if every_layer:
+
+        def run_all(x: np.ndarray) -> list[np.ndarray]:
+            return session.run(names, {"x": x})
+
+        return run_all
 
     def run(x: np.ndarray) -> np.ndarray:
-        return session.run(output, {"x": x})[0]
+        return session.run(names, {"x": x})[0]
 
     return run
 
 
-def torch_model(weights: Weights, activations: Sequence[str]) -> Engine:
-    """``torch.nn.Sequential`` of Linear + activation, called under ``inference_mode``."""
+def torch_model(weights: Weights, activations: Sequence[str], *, hooks: bool = False) -> Engine:
+    """``torch.nn.Sequential`` of Linear + activation, called under ``inference_mode``; with
+    ``hooks`` a forward hook on every module collects its output, and a call returns the
+    list of every layer's ``z`` and ``a`` (as tensors, which ``.numpy()`` views without a
+    copy)."""
     import torch
 
     modules: list[torch.nn.Module] = []
@@ -214,6 +241,18 @@ def torch_model(weights: Weights, activations: Sequence[str]) -> Engine:
             }[act]
         )
     model = torch.nn.Sequential(*modules).eval()
+    if hooks:
+        collected: list[Any] = []
+        for module in modules:
+            module.register_forward_hook(lambda _m, _i, out: collected.append(out))
+
+        def run_hooked(x: np.ndarray) -> list[Any]:
+            collected.clear()
+            with torch.inference_mode():
+                model(torch.from_numpy(x))
+            return list(collected)
+
+        return run_hooked
 
     def run(x: np.ndarray) -> Any:
         with torch.inference_mode():
@@ -229,10 +268,20 @@ def _to_numpy(result: Any) -> np.ndarray:
     if hasattr(result, "outputs"):
         return np.asarray(result.outputs)
     if isinstance(result, list):
-        return result[-1][1]
+        last = result[-1]
+        return _to_numpy(last[1] if isinstance(last, tuple) else last)
     if hasattr(result, "numpy"):
         return result.numpy()
     return np.asarray(result)
+
+
+def _every_layer(result: Any) -> list[np.ndarray]:
+    """Every kept ``z`` and ``a``, in layer order, from any engine that keeps them."""
+    if hasattr(result, "layers"):
+        return [v for values in result.layers for v in (values.z, values.a)]
+    if isinstance(result[0], tuple):
+        return [v for pair in result for v in pair]
+    return [_to_numpy(v) for v in result]
 
 
 def check_agreement(engines: dict[str, Engine], x: np.ndarray) -> float:
@@ -247,6 +296,13 @@ def check_agreement(engines: dict[str, Engine], x: np.ndarray) -> float:
                 f"{name} disagrees with nntrace: max diff {np.abs(got - reference).max()}"
             )
         worst = max(worst, float(np.abs(got - reference).max()))
+    kept = _every_layer(engines["nntrace"](x))
+    for name in ("lean", "ort_all", "torch_hooks"):
+        theirs = _every_layer(engines[name](x))
+        if len(theirs) != len(kept) or not all(
+            np.allclose(a, b, rtol=1e-4, atol=1e-5) for a, b in zip(theirs, kept, strict=True)
+        ):
+            raise AssertionError(f"{name} does not keep the same layer values as nntrace")
     return worst
 
 
@@ -273,7 +329,9 @@ def bench_config(
         "lean": lean_forward(network, activations),
         "floor": numpy_floor(network, activations),
         "ort": ort_session(weights, activations, threads),
+        "ort_all": ort_session(weights, activations, threads, every_layer=True),
         "torch": torch_model(weights, activations),
+        "torch_hooks": torch_model(weights, activations, hooks=True),
     }
     row: dict[str, Any] = {"net": label, "batch": batch, "threads": threads}
     with threadpool_limits(limits=threads, user_api="blas"):
@@ -293,50 +351,89 @@ def bench_config(
     row["lean/ort"] = times["lean"].median_us / times["ort"].median_us
     row["lean/torch"] = times["lean"].median_us / times["torch"].median_us
     row["floor/ort"] = times["floor"].median_us / times["ort"].median_us
+    row["nntrace/ort_all"] = nn / times["ort_all"].median_us
+    row["nntrace/torch_hooks"] = nn / times["torch_hooks"].median_us
     return row
 
 
+TRACE_CONFIGS = (("3-4-4-1", SMALL_NET, 64), ("784-512-256-10", BIG_NET, 1))
+
+
 def bench_traces(timing: dict[str, Any], smoke: bool) -> list[dict[str, Any]]:
-    """Forward pass plus node traces of every node of every sample, with and without text."""
+    """What node traces cost on top of the forward pass, per ``w × x`` term.
+
+    * ``arrays``: ``trace_layers`` (the products broadcast per layer), nothing serialised;
+    * ``columns json`` / ``columns base64``: the ``"trace_layout": "columns"`` documents
+      without their text, serialised by the service's JSON provider (numpy arrays as JSON
+      numbers, or as base64 with ``"encoding": "base64"``);
+    * ``nodes json``: the default ``"trace_layout": "nodes"`` documents (one object per node
+      and per term, text included), serialised;
+    * ``text``: the calculation lines of every node, formatted in bulk, as Python strings.
+
+    Each is timed as forward + that work; µs/term = (that - forward) / terms.
+    """
+    import orjson
+
+    from nntrace_service.trace_documents import column_documents, node_documents
+
+    numpy_json = orjson.OPT_SERIALIZE_NUMPY
     rows = []
-    configs = [("3-4-4-1", SMALL_NET, 64), ("784-512-256-10", BIG_NET, 1)]
-    for label, (sizes, activations), batch in configs:
+    for label, (sizes, activations), batch in TRACE_CONFIGS:
         network = nntrace_network(mlp_weights(sizes), activations)
         x = mlp_inputs(sizes[0], batch)
         big = sizes[0] > 100
         budget = {"min_time": timing["min_time"], "repeats": 3 if big else timing["repeats"]}
         if big and smoke:
             budget = {"min_time": 0.0, "repeats": 1}
+
+        def traced(n: Network = network, xs: np.ndarray = x) -> Any:
+            return trace_layers(forward(n, xs, dtype="float32"))
+
+        def structure(traces: Any) -> list[dict[str, Any]]:
+            documents = []
+            for t in traces:
+                documents.append(
+                    {"inputs": t.inputs, "weights": t.weights, "bias": t.bias,
+                     "products": t.products, "z": t.z, "a": t.a}
+                )  # fmt: skip
+            return documents
+
+        work: dict[str, Callable[[], object]] = {
+            "forward": lambda n=network, xs=x: forward(n, xs, dtype="float32"),
+            "arrays": traced,
+            "columns json": lambda: orjson.dumps(structure(traced()), option=numpy_json),
+            "columns base64": lambda: orjson.dumps(
+                [{k: encode_base64(v) for k, v in d.items()} for d in structure(traced())]
+            ),
+            "columns json + text": lambda: orjson.dumps(
+                column_documents(traced(), 4), option=numpy_json
+            ),
+            "nodes json": lambda: orjson.dumps(node_documents(traced(), 4), option=numpy_json),
+            "text": lambda: [lines.tolist() for lines in calculation_lines(traced(), 4)],
+        }
         with threadpool_limits(limits=1, user_api="blas"):
-            off = time_call(lambda n=network, xs=x: forward(n, xs, dtype="float32"), **budget)
-            nodes = time_call(
-                lambda n=network, xs=x: list(trace_nodes(forward(n, xs, dtype="float32"))),
-                **budget,
-            )
-            text = (
-                None
-                if big
-                else time_call(
-                    lambda n=network, xs=x: [
-                        t.line() for t in trace_nodes(forward(n, xs, dtype="float32"))
-                    ],
-                    **budget,
-                )
-            )
+            times = time_many(work, **budget)
         terms = batch * sum(a * b for a, b in itertools.pairwise(sizes))
-        rows.append(
-            {
-                "net": label,
-                "batch": batch,
-                "terms": terms,
-                "forward_us": off.median_us,
-                "traces_us": nodes.median_us,
-                "traces_with_text_us": None if text is None else text.median_us,
-                "traces/forward": nodes.median_us / off.median_us,
-                "us_per_term": (nodes.median_us - off.median_us) / terms,
-            }
-        )
+        forward_us = times["forward"].median_us
+        row: dict[str, Any] = {"net": label, "batch": batch, "terms": terms}
+        for name, measured in times.items():
+            row[f"{name} us"] = measured.median_us
+            if name != "forward":
+                row[f"{name} us/term"] = (measured.median_us - forward_us) / terms
+        rows.append(row)
     return rows
+
+
+def encode_base64(array: np.ndarray) -> dict[str, Any]:
+    """The service's binary array form (``{"dtype", "shape", "data"}``)."""
+    import base64
+
+    values = np.ascontiguousarray(array)
+    return {
+        "dtype": str(values.dtype),
+        "shape": list(values.shape),
+        "data": base64.b64encode(values.tobytes()).decode("ascii"),
+    }
 
 
 # ---- per-call overheads (the diagnosis) --------------------------------------------------------
@@ -389,51 +486,90 @@ def bench_overheads(timing: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def add_targets(report: Report, rows: list[dict[str, Any]]) -> None:
-    """The issue's core targets, at 1 thread (the service's setting) and at 2."""
+    """The core targets: issue 17's like-for-like peers first, then issue 7's bare ones, at
+    1 thread (the service's setting) and at 2."""
+    for threads in THREADS:
+        mine = [r for r in rows if r["threads"] == threads]
+        report.target(
+            f"every layer kept: nntrace/torch with hooks, all batches ({threads} thread)",
+            max(r["nntrace/torch_hooks"] for r in mine),
+            1.0,
+            higher_is_better=False,
+        )
+        big = [r for r in mine if r["net"] == "784-512-256-10" and r["batch"] >= 64]
+        report.target(
+            f"every layer kept: nntrace/ORT all outputs, 784-512-256-10 batch>=64 "
+            f"({threads} thread)",
+            max(r["nntrace/ort_all"] for r in big),
+            1.2,
+            higher_is_better=False,
+        )
+    tiny = [r for r in rows if r["net"] == "3-4-4-1" and r["batch"] == 1]
+    report.target(
+        "tiny net 3-4-4-1 batch 1: forward/bare numpy chain (worst)",
+        max(r["nntrace/bare"] for r in tiny),
+        1.15,
+        higher_is_better=False,
+    )
     for threads in THREADS:
         mine = [r for r in rows if r["threads"] == threads]
         large = [r for r in mine if r["batch"] >= 64]
         single = [r for r in mine if r["batch"] == 1]
         report.target(
-            f"core batch>=64 nntrace/ORT, worst case ({threads} thread)",
+            f"(issue 7) bare engines: batch>=64 nntrace/ORT, worst case ({threads} thread)",
             max(r["nntrace/ort"] for r in large),
             1.1,
             higher_is_better=False,
         )
         report.target(
-            f"core batch>=64 nntrace/torch, worst case ({threads} thread)",
+            f"(issue 7) bare engines: batch>=64 nntrace/torch, worst case ({threads} thread)",
             max(r["nntrace/torch"] for r in large),
             1.0,
             higher_is_better=False,
         )
         report.target(
-            f"core batch 1 nntrace/ORT, worst case ({threads} thread)",
+            f"(issue 7) bare engines: batch 1 nntrace/ORT, worst case ({threads} thread)",
             max(r["nntrace/ort"] for r in single),
             1.5,
             higher_is_better=False,
         )
     big = [r for r in rows if r["net"] == "784-512-256-10" and r["batch"] >= 64]
     report.target(
-        "traces off: forward/bare chain, 784-512-256-10 batch>=64 (worst)",
+        "(issue 7) traces off: forward/bare chain, 784-512-256-10 batch>=64 (worst)",
         max(r["nntrace/bare"] for r in big),
         1.05,
         higher_is_better=False,
     )
 
 
-def print_rows(rows: list[dict[str, Any]]) -> None:
-    header = f"{'net':>15} {'batch':>5} {'thr':>3} " + " ".join(
-        f"{name:>9}"
-        for name in ("nntrace", "bare", "lean", "floor", "ort", "torch", "nn/ort", "nn/torch")
+def add_trace_targets(report: Report, traces: list[dict[str, Any]]) -> None:
+    """Issue 17's trace targets: structured traces serialised, and calculation text."""
+    big = next(r for r in traces if r["net"] == "784-512-256-10")
+    report.target(
+        "node traces us/term, 784-512-256-10 batch 1, columns serialised as JSON",
+        big["columns json us/term"],
+        0.05,
+        higher_is_better=False,
     )
-    print(header)
+    report.target(
+        "calculation text us/term, worst of 3-4-4-1 batch 64 and 784-512-256-10 batch 1",
+        max(r["text us/term"] for r in traces),
+        0.5,
+        higher_is_better=False,
+    )
+
+
+ENGINE_COLUMNS = ("nntrace", "bare", "lean", "floor", "ort", "ort_all", "torch", "torch_hooks")
+RATIO_COLUMNS = ("nntrace/ort_all", "nntrace/torch_hooks", "nntrace/ort", "nntrace/torch")
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    names = [*ENGINE_COLUMNS, *(c.replace("nntrace", "nn") for c in RATIO_COLUMNS)]
+    print(f"{'net':>15} {'batch':>5} {'thr':>3} " + " ".join(f"{n:>11}" for n in names))
     for r in rows:
-        print(
-            f"{r['net']:>15} {r['batch']:>5} {r['threads']:>3} "
-            f"{r['nntrace_us']:9.1f} {r['bare_us']:9.1f} {r['lean_us']:9.1f} {r['floor_us']:9.1f} "
-            f"{r['ort_us']:9.1f} {r['torch_us']:9.1f} {r['nntrace/ort']:9.2f} "
-            f"{r['nntrace/torch']:9.2f}"
-        )
+        cells = [f"{r[f'{name}_us']:11.1f}" for name in ENGINE_COLUMNS]
+        cells += [f"{r[name]:11.2f}" for name in RATIO_COLUMNS]
+        print(f"{r['net']:>15} {r['batch']:>5} {r['threads']:>3} " + " ".join(cells))
 
 
 def main() -> int:
@@ -450,6 +586,7 @@ def main() -> int:
     print_rows(report.rows)
     add_targets(report, report.rows)
     traces = bench_traces(timing, args.smoke)
+    add_trace_targets(report, traces)
     overheads = bench_overheads(timing)
     report.extra = {"traces": traces, "overheads": overheads}
     for row in traces:

@@ -38,30 +38,26 @@ def targets(summary: dict[str, Any]) -> str:
 
 
 def core(report: dict[str, Any]) -> str:
-    engines = ["nntrace", "bare", "lean", "floor", "ort", "torch"]
+    engines = ["nntrace", "bare", "lean", "floor", "ort", "ort_all", "torch", "torch_hooks"]
+    ratios = ["nntrace/ort_all", "nntrace/torch_hooks", "nntrace/bare", "nntrace/ort"]
+    ratios += ["nntrace/torch"]
     rows = [
         [r["net"], r["batch"], r["threads"]]
         + [r[f"{e}_us"] for e in engines]
-        + [r["nntrace/ort"], r["nntrace/torch"], r["lean/ort"], r["lean/torch"]]
+        + [r[name] for name in ratios]
         for r in report["rows"]
     ]
-    header = ["net", "batch", "threads", *(f"{e} µs" for e in engines)]
-    header += ["nntrace/ORT", "nntrace/torch", "lean/ORT", "lean/torch"]
+    header = ["net", "batch", "threads", *(f"{e} µs" for e in engines), *ratios]
     parts = [table(header, rows)]
     traces = report["extra"]["traces"]
+    kinds = ["arrays", "columns json", "columns base64", "columns json + text", "nodes json"]
+    kinds += ["text"]
     parts.append(
         table(
-            ["net", "batch", "w×x terms", "forward µs", "+ node traces µs", "+ text µs", "µs/term"],
+            ["net", "batch", "w×x terms", "forward µs", *(f"{k} µs/term" for k in kinds)],
             [
-                [
-                    t["net"],
-                    t["batch"],
-                    t["terms"],
-                    t["forward_us"],
-                    t["traces_us"],
-                    t["traces_with_text_us"],
-                    t["us_per_term"],
-                ]
+                [t["net"], t["batch"], t["terms"], t["forward us"]]
+                + [t[f"{k} us/term"] for k in kinds]
                 for t in traces
             ],
         )
