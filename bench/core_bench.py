@@ -374,7 +374,7 @@ def bench_traces(timing: dict[str, Any], smoke: bool) -> list[dict[str, Any]]:
     """
     import orjson
 
-    from nntrace_service.trace_documents import column_documents, node_documents
+    from nntrace_service.handlers.traces import column_documents, node_documents
 
     numpy_json = orjson.OPT_SERIALIZE_NUMPY
     rows = []

@@ -42,7 +42,15 @@ from nntrace_service.core.network import (
     build_network,
     forward,
 )
-from nntrace_service.core.trace import NodeTrace, Term, count_terms, trace_nodes
+from nntrace_service.core.trace import (
+    LayerTrace,
+    NodeTrace,
+    Term,
+    calculation_lines,
+    count_terms,
+    trace_layers,
+    trace_nodes,
+)
 
 __all__ = [
     "CATALOG",
@@ -58,6 +66,7 @@ __all__ = [
     "LayerDef",
     "LayerGradient",
     "LayerSpec",
+    "LayerTrace",
     "LayerValues",
     "Linearity",
     "Network",
@@ -72,10 +81,12 @@ __all__ = [
     "bind",
     "bind_params",
     "build_network",
+    "calculation_lines",
     "catalog",
     "count_terms",
     "forward",
     "gradients",
     "lookup",
+    "trace_layers",
     "trace_nodes",
 ]

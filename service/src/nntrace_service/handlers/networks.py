@@ -3,7 +3,8 @@
 The evaluate path: the validated request (``schemas.networks.EvaluateRequest``) goes to
 :func:`build` (limits, then ``core.build_network`` reading the request's layer models as they
 are), the rows and trace limits, ``core.forward``, ``core.gradients`` and the traces; the core
-results are shaped into the response dict here (numpy arrays left for orjson).
+results are shaped into the response dict here (numpy arrays left for orjson), node traces
+by :mod:`traces` in the layout asked for.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from nntrace_service import core, limits
+from nntrace_service.handlers import traces
 from nntrace_service.problems import ApiError, Location, from_core, located
 from nntrace_service.schemas.networks import EvaluateRequest, NetworkSpec
 from nntrace_service.settings import Settings
@@ -104,14 +106,19 @@ def evaluate(body: EvaluateRequest, settings: Settings) -> dict[str, Any]:
     if body.trace != "none" or grads is not None:
         response["layers"] = _layer_results(result, grads)
     if samples is not None:
-        traces = core.trace_nodes(result, samples=samples)
-        response["nodes"] = [_node_dict(t, body.decimals) for t in traces]
+        layer_traces = core.trace_layers(result, samples=samples)
+        if body.trace_layout == "columns":
+            response["traces"] = traces.column_documents(layer_traces, body.decimals)
+        else:
+            response["nodes"] = traces.node_documents(layer_traces, body.decimals)
     if grads is not None:
         response["gradients"] = {
             "target": grads.target,
             "inputs": grads.inputs,
             "mean_abs_gradient_by_layer": [g.mean_abs_gradient for g in grads.layers],
         }
+    if body.encoding == "base64":
+        traces.encode_arrays(response)
     return response
 
 
@@ -154,21 +161,3 @@ def _layer_results(
             entry["mean_abs_gradient"] = gradient.mean_abs_gradient
         layers.append(entry)
     return layers
-
-
-def _node_dict(trace: core.NodeTrace, decimals: int) -> dict[str, Any]:
-    return {
-        "sample": trace.sample,
-        "layer": trace.layer,
-        "layer_name": trace.layer_name,
-        "node": trace.node,
-        "label": trace.label,
-        "terms": [
-            {"weight": t.weight, "input": t.input, "product": t.product} for t in trace.terms
-        ],
-        "bias": trace.bias,
-        "z": trace.z,
-        "activation": trace.activation,
-        "a": trace.a,
-        "calculation": trace.line(decimals),
-    }

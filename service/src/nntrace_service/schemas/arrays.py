@@ -233,7 +233,8 @@ Rows = Annotated[FloatArray, ArraySpec(None)]
 
 
 class BinaryArray(ResponseModel):
-    """An array as base64 of little-endian values, accepted wherever an array is."""
+    """An array as base64 of little-endian values, accepted wherever an array is (and
+    answered with `"encoding": "base64"`)."""
 
     dtype: Literal["float32", "float64"]
     shape: list[int]

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from nntrace_service.schemas.activations import ActivationSpec
-from nntrace_service.schemas.arrays import Matrix, Rows, Vector
+from nntrace_service.schemas.arrays import BinaryArray, Matrix, Rows, Vector
 from nntrace_service.schemas.base import Index, Integer, RequestModel, ResponseModel
 
 
@@ -53,6 +53,13 @@ class EvaluateRequest(RequestModel):
     dtype: Literal["float64", "float32"] = "float64"
     decimals: Integer = Field(default=4, ge=0, le=12)
     """Decimals in the calculation lines."""
+    trace_layout: Literal["nodes", "columns"] = "nodes"
+    """With `trace: "nodes"`: one object per node and per `w × x` term (`nodes`), or one object
+    per layer holding whole arrays (`columns`, answered as `traces`), which is far smaller and
+    faster for wide layers."""
+    encoding: Literal["json", "base64"] = "json"
+    """How the response writes its arrays: nested lists of numbers, or `{"dtype", "shape",
+    "data"}` with base64 of the little-endian values (as requests may send them)."""
 
 
 class LayerSummary(ResponseModel):
@@ -142,6 +149,34 @@ class NodeTraceInfo(ResponseModel):
     """The calculation as one line, as a learner would write it."""
 
 
+VectorOut = list[float] | BinaryArray
+MatrixOut = list[list[float]] | BinaryArray
+
+
+class LayerTraceColumns(ResponseModel):
+    """One layer's calculation for every traced sample, as whole arrays
+    (`"trace_layout": "columns"`): `products[s][j][i] = weights[j][i] × inputs[s][i]`, and
+    `z[s][j]` is their sum plus `bias[j]`; row `s` is sample `samples[s]`."""
+
+    layer: int
+    layer_name: str
+    activation: str
+    units: int
+    samples: list[int]
+    inputs: MatrixOut
+    """Traced samples × fan-in: what the layer received."""
+    weights: MatrixOut
+    """Nodes × fan-in."""
+    bias: VectorOut
+    products: list[list[list[float]]] | BinaryArray
+    """Traced samples × nodes × fan-in."""
+    z: MatrixOut
+    a: MatrixOut
+    """Traced samples × output size (half the nodes for GLU)."""
+    calculations: list[list[str]]
+    """Traced samples × nodes: each node's calculation line."""
+
+
 class LayerResult(ResponseModel):
     """One layer's values for every sample (rows = samples)."""
 
@@ -149,11 +184,11 @@ class LayerResult(ResponseModel):
     name: str
     activation: str
     units: int
-    preactivations: list[list[float]]
-    activations: list[list[float]]
-    derivatives: list[list[float]] | None = None
+    preactivations: MatrixOut
+    activations: MatrixOut
+    derivatives: MatrixOut | None = None
     """Activation derivative at z (the Jacobian diagonal for softmax-family layers)."""
-    gradients: list[list[float]] | None = None
+    gradients: MatrixOut | None = None
     """d(target)/dz, back-propagated."""
     mean_abs_gradient: float | None = None
 
@@ -162,7 +197,7 @@ class GradientInfo(ResponseModel):
     """What was differentiated, and the gradient with respect to the inputs."""
 
     target: str
-    inputs: list[list[float]]
+    inputs: MatrixOut
     mean_abs_gradient_by_layer: list[float]
 
 
@@ -170,7 +205,10 @@ class EvaluateResponse(ResponseModel):
     """The outputs and, as requested, per-layer values, node traces and gradients."""
 
     dtype: Literal["float64", "float32"]
-    outputs: list[list[float]]
+    outputs: MatrixOut
     layers: list[LayerResult]
     nodes: list[NodeTraceInfo] | None = None
+    """Node traces with `"trace_layout": "nodes"`, ordered by sample, layer, node."""
+    traces: list[LayerTraceColumns] | None = None
+    """Node traces with `"trace_layout": "columns"`, one per layer."""
     gradients: GradientInfo | None = None

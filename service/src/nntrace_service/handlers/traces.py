@@ -1,4 +1,5 @@
-"""Node traces as response documents, in the two layouts a request can ask for.
+"""Node traces as response documents, in the two layouts a request can ask for, and
+response arrays in the base64 form.
 
 ``"trace_layout": "nodes"`` (the default) is one object per node with one object per
 ``w × x`` term: easy to read, and what clients written before the columnar layout expect.
@@ -10,8 +11,11 @@ million small objects and three arrays.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from nntrace_service.core.trace import LayerTrace, calculation_lines
 
@@ -83,3 +87,25 @@ def column_documents(traces: Sequence[LayerTrace], decimals: int) -> list[dict[s
         }
         for trace, text in zip(traces, lines, strict=True)
     ]
+
+
+def encode_arrays(document: dict[str, Any]) -> None:
+    """Every numpy array of a response document, in place, in the base64 form; walks only
+    the members that hold arrays (``layers``, ``traces``, ``gradients``), never the
+    per-term objects of ``nodes``."""
+    for key, value in document.items():
+        if isinstance(value, np.ndarray):
+            document[key] = binary_array(value)
+        elif key in ("layers", "traces") and isinstance(value, list):
+            for item in value:
+                encode_arrays(item)
+        elif key == "gradients" and isinstance(value, dict):
+            encode_arrays(value)
+
+
+def binary_array(values: np.ndarray[Any, Any]) -> dict[str, Any]:
+    """``{"dtype", "shape", "data"}`` with base64 of the little-endian values: float32
+    arrays stay float32, anything else is written as float64."""
+    dtype = "float32" if values.dtype == np.float32 else "float64"
+    data = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+    return {"dtype": dtype, "shape": list(values.shape), "data": base64.b64encode(data).decode()}
