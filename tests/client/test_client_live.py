@@ -221,6 +221,26 @@ class TestNetworks:
 
         assert as_binary.to_dict() == as_lists.to_dict()
 
+    @pytest.mark.parametrize("binary", [False, True])
+    def test_columnar_traces_read_as_nodes(
+        self, sdk: nntrace.Client, seed: nntrace.Network, binary: bool
+    ) -> None:
+        """trace_layout='columns' (arrays per layer, optionally base64) reads into the same
+        node traces as the per-node layout, terms checked against a plain product."""
+        inputs = np.random.default_rng(2).normal(size=(4, 3))
+
+        per_node = sdk.evaluate(seed, inputs, trace="nodes", samples=[3, 1])
+        columns = sdk.evaluate(
+            seed, inputs, trace="nodes", samples=[3, 1], trace_layout="columns", binary=binary
+        )
+
+        assert columns.to_dict() == per_node.to_dict()
+        assert columns.nodes is not None
+        first = columns.nodes[0]
+        assert first.sample == 3
+        assert [t.product for t in first.terms] == [t.weight * t.input for t in first.terms]
+        assert [t.input for t in first.terms] == inputs[3].tolist()
+
     def test_float32(self, sdk: nntrace.Client, seed: nntrace.Network) -> None:
         """dtype='float32' computes in single precision: close to, not equal to, float64."""
         result = sdk.evaluate(seed, SEED_INPUTS, dtype="float32")

@@ -36,6 +36,7 @@ T = TypeVar("T")
 NetworkLike = Network | Mapping[str, Any]
 Timeout = float | tuple[float, float] | None
 Trace = Literal["none", "layers", "nodes"]
+TraceLayout = Literal["nodes", "columns"]
 DType = Literal["float64", "float32"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -285,6 +286,7 @@ class Client:
         batch_size: int | None = None,
         progress: bool = False,
         binary: bool = False,
+        trace_layout: TraceLayout = "nodes",
     ) -> Evaluation:
         """Run ``inputs`` (one row per sample, or one flat sample) through ``network``.
 
@@ -293,7 +295,9 @@ class Client:
         ``gradients``: add da/dz and the back-propagated gradient of ``output`` (default:
         the sum of the outputs). ``batch_size``: send at most that many rows per request and
         reassemble one result (``progress=True`` shows a tqdm bar on stdout, if tqdm is
-        installed). ``binary``: send arrays base64-encoded (smaller, faster to parse).
+        installed). ``binary``: send and receive arrays base64-encoded (smaller, faster to
+        parse). ``trace_layout="columns"``: the service sends node traces as whole arrays per
+        layer (much faster for wide layers); ``nodes`` reads the same either way.
         """
         options: dict[str, Any] = {
             "trace": trace,
@@ -301,6 +305,10 @@ class Client:
             "dtype": dtype,
             "decimals": decimals,
         }
+        if trace_layout != "nodes":
+            options["trace_layout"] = trace_layout
+        if binary:
+            options["encoding"] = "base64"
         if output is not None:
             options["output"] = output
         net = as_network_dict(network, binary=binary)

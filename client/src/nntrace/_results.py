@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nntrace import _render
-from nntrace._arrays import FloatArray
+from nntrace._arrays import FloatArray, decode_binary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 
 def _rows(value: Any) -> FloatArray:
-    """A response matrix (samples × values) as a float64 array."""
-    array = np.asarray(value, dtype=np.float64)
+    """A response matrix (samples × values) as a float64 array, from nested lists or the
+    base64 form (``"encoding": "base64"``)."""
+    array = decode_binary(value) if isinstance(value, Mapping) else np.asarray(value, np.float64)
     if array.ndim != 2:
         raise ValueError(f"expected a list of rows, got an array of {array.ndim} dimension(s)")
     return array
@@ -539,6 +540,52 @@ class Gradients:
         }
 
 
+def with_node_documents(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``data`` with columnar traces (``"trace_layout": "columns"``: one object of arrays per
+    layer, as ``traces``) read out into the per-node documents of ``nodes``, so an evaluation
+    reads the same whichever layout the service was asked for."""
+    traces = data.get("traces")
+    if traces is None or data.get("nodes") is not None:
+        return data
+    nodes: list[dict[str, Any]] = []
+    layers = []
+    for layer in traces:
+        arrays = {
+            key: _array(layer[key]).tolist()
+            for key in ("inputs", "weights", "bias", "products", "z", "a")
+        }
+        layers.append((layer, arrays))
+    for row, sample in enumerate(traces[0]["samples"] if traces else ()):
+        for layer, arrays in layers:
+            x, products, a = arrays["inputs"][row], arrays["products"][row], arrays["a"][row]
+            for node in range(int(layer["units"])):
+                weights = arrays["weights"][node]
+                nodes.append(
+                    {
+                        "sample": sample,
+                        "layer": layer["layer"],
+                        "layer_name": layer["layer_name"],
+                        "node": node,
+                        "label": f"{layer['layer_name']}[{node}]",
+                        "terms": [
+                            {"weight": w, "input": xi, "product": p}
+                            for w, xi, p in zip(weights, x, products[node], strict=True)
+                        ],
+                        "bias": arrays["bias"][node],
+                        "z": arrays["z"][row][node],
+                        "activation": layer["activation"],
+                        "a": a[node] if node < len(a) else None,
+                        "calculation": layer["calculations"][row][node],
+                    }
+                )
+    return {**{k: v for k, v in data.items() if k != "traces"}, "nodes": nodes}
+
+
+def _array(value: Any) -> FloatArray:
+    """Any response array (nested lists or base64) as float64."""
+    return decode_binary(value) if isinstance(value, Mapping) else np.asarray(value, np.float64)
+
+
 @dataclass(frozen=True, eq=False)
 class Evaluation:
     """The result of :meth:`Client.evaluate`: outputs and, as requested, every layer's values,
@@ -562,6 +609,7 @@ class Evaluation:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evaluation:
+        data = with_node_documents(data)
         nodes = data.get("nodes")
         gradients = data.get("gradients")
         return cls(
