@@ -368,7 +368,7 @@ def bench_traces(timing: dict[str, Any], smoke: bool) -> list[dict[str, Any]]:
       numbers, or as base64 with ``"encoding": "base64"``);
     * ``nodes json``: the default ``"trace_layout": "nodes"`` documents (one object per node
       and per term, text included), serialised;
-    * ``text``: the calculation lines of every node, formatted in bulk, as Python strings.
+    * ``text``: the calculation lines of every node (numbers formatted in bulk per layer).
 
     Each is timed as forward + that work; µs/term = (that - forward) / terms.
     """
@@ -409,7 +409,7 @@ def bench_traces(timing: dict[str, Any], smoke: bool) -> list[dict[str, Any]]:
                 column_documents(traced(), 4), option=numpy_json
             ),
             "nodes json": lambda: orjson.dumps(node_documents(traced(), 4), option=numpy_json),
-            "text": lambda: [lines.tolist() for lines in calculation_lines(traced(), 4)],
+            "text": lambda: calculation_lines(traced(), 4),
         }
         with threadpool_limits(limits=1, user_api="blas"):
             times = time_many(work, **budget)

@@ -9,7 +9,8 @@ does no trace work at all, and the text line is only formatted when asked for.
 
 A trace of a 784-512-256-10 network holds half a million ``w × x`` terms, so the traces are
 computed a layer at a time as whole arrays (:func:`trace_layers`: ``weights * x`` broadcast
-over the traced samples, the calculation lines formatted in bulk by :mod:`numbers`); the
+over the traced samples) and the calculation lines are joined from tables of numbers
+formatted in bulk (:mod:`numbers`: a weight once per layer, an input once per sample); the
 node-by-node view (:func:`trace_nodes`, :class:`NodeTrace`) is read out of those arrays, and
 ``NodeTrace.line`` formats one node the plain way (it is also the reference the bulk
 formatting is tested against).
@@ -19,15 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from nntrace_service.core.activations import Array
 from nntrace_service.core.network import ForwardResult, Layer
 from nntrace_service.core.numbers import (
-    Text,
     factor,
+    factors,
     fixed_numbers,
     short_number,
     short_numbers,
@@ -141,9 +141,9 @@ class LayerTrace:
         """``name[node]`` of every node."""
         return [f"{self.name}[{node}]" for node in range(self.units)]
 
-    def lines(self, decimals: int = 4) -> Text:
-        """Every node's calculation line for every traced sample, ``(samples, units)``,
-        exactly as :meth:`NodeTrace.line` writes each one."""
+    def lines(self, decimals: int = 4) -> list[list[str]]:
+        """Every node's calculation line for every traced sample (rows of samples), exactly
+        as :meth:`NodeTrace.line` writes each one."""
         return calculation_lines([self], decimals)[0]
 
     def node(self, row: int, node: int) -> NodeTrace:
@@ -218,35 +218,13 @@ def count_terms(result_layers: Iterable[Layer], samples: int) -> int:
     return samples * sum(layer.units * layer.fan_in for layer in result_layers)
 
 
-def calculation_lines(traces: Sequence[LayerTrace], decimals: int = 4) -> list[Text]:
-    """Every node's calculation line for every traced sample of each layer trace
-    (``(samples, units)`` per layer), exactly as :meth:`NodeTrace.line` writes each one.
+def calculation_lines(traces: Sequence[LayerTrace], decimals: int = 4) -> list[Lines]:
+    """Every node's calculation line for every traced sample of each layer trace (rows of
+    samples, one line per node), exactly as :meth:`NodeTrace.line` writes each one."""
+    return [_layer_lines(trace, decimals) for trace in traces]
 
-    Bulk formatting pays per numpy call, not per number: every number shown in any layer is
-    formatted in two calls (short numbers and fixed ``a`` values), a weight once per layer and
-    an input once per sample, and the lines are then joined a shown term column at a time.
-    """
-    pieces: list[Array] = []
-    for trace in traces:
-        shown = _shown_terms(trace.fan_in)
-        pieces += [trace.weights[:, :shown], trace.inputs[:, :shown], trace.bias, trace.z]
-    short = short_numbers(np.concatenate([p.ravel() for p in pieces]), decimals)
-    fixed = fixed_numbers(np.concatenate([t.a.ravel() for t in traces]), decimals)
-    negative = np.strings.startswith(short, "-")
-    factor_text = np.where(negative, "(" + short + ")", short)
-    lines = []
-    start = fixed_start = 0
-    for trace, shapes in zip(traces, _batched(pieces), strict=True):
-        parts = []
-        for index, piece in enumerate(shapes):
-            source = short if index == 3 else factor_text
-            parts.append(source[start : start + piece.size].reshape(piece.shape))
-            start += piece.size
-        a = fixed[fixed_start : fixed_start + trace.a.size].reshape(trace.a.shape)
-        fixed_start += trace.a.size
-        weights, inputs, bias, z = parts
-        lines.append(_join_lines(trace, weights, inputs, bias, z, a))
-    return lines
+
+Lines = list[list[str]]
 
 
 def _shown_terms(fan_in: int) -> int:
@@ -254,39 +232,43 @@ def _shown_terms(fan_in: int) -> int:
     return fan_in if fan_in <= MAX_TERMS_IN_LINE else MAX_TERMS_IN_LINE - 1
 
 
-def _batched(pieces: list[Array]) -> Iterator[list[Array]]:
-    for start in range(0, len(pieces), 4):
-        yield pieces[start : start + 4]
-
-
-def _join_lines(
-    trace: LayerTrace, weights: Text, inputs: Text, bias: Text, z: Text, a: Text
-) -> Text:
-    """The lines of one layer from its formatted numbers: weights ``(units, shown)``, inputs
-    ``(samples, shown)``, bias ``(units,)``, z ``(samples, units)``, a ``(samples, outputs)``."""
-    fan_in = trace.fan_in
-    rows = np.newaxis
-    total: Any = (weights[:, 0] + "×")[rows, :] + inputs[:, :1]
-    for column in range(1, weights.shape[1]):
-        total = total + (" + " + weights[:, column] + "×")[rows, :] + inputs[:, column : column + 1]
-    tail = " + " + bias
-    if fan_in > MAX_TERMS_IN_LINE:
-        tail = f" + … ({fan_in - MAX_TERMS_IN_LINE + 1} more terms)" + tail
-    total = total + tail[rows, :]
-    if a.shape[1] == trace.units:
-        result = " = " + a
-    else:  # GLU: the second half of the nodes has no activation of its own
-        result = np.full(z.shape, "", dtype=a.dtype)
-        result[:, : a.shape[1]] = " = " + a
-    labels = np.asarray(trace.labels(), dtype=a.dtype)
-    act = trace.activation
+def _layer_lines(trace: LayerTrace, decimals: int) -> Lines:
+    """One layer's lines from tables of preformatted numbers: a weight is formatted once
+    per layer, an input once per sample, and each line is a join of ready pieces."""
+    units, fan_in, rows = trace.units, trace.fan_in, len(trace.samples)
+    shown = _shown_terms(fan_in)
+    weights = factors(trace.weights[:, :shown].ravel().tolist(), decimals)
+    times = [[w + "×" for w in weights[j * shown : (j + 1) * shown]] for j in range(units)]
+    inputs = factors(trace.inputs[:, :shown].ravel().tolist(), decimals)
+    z = short_numbers(trace.z.ravel().tolist(), decimals)
+    outputs = trace.a.shape[1]
+    a = [f" = {text}" for text in fixed_numbers(trace.a.ravel().tolist(), decimals)]
+    a_rows = [a[r * outputs : (r + 1) * outputs] + [""] * (units - outputs) for r in range(rows)]
+    more = f" + … ({fan_in - MAX_TERMS_IN_LINE + 1} more terms)" if fan_in > shown else ""
+    bias = factors(trace.bias.tolist(), decimals)
+    labels, act = trace.labels(), trace.activation
     if trace.elementwise:
-        head = labels + f" = {act}("
-        text: Text = head[rows, :] + total + f") = {act}(" + z + ")" + result
-        return text
-    z_name = f"z_{trace.name}"
-    nodes = np.arange(trace.units).astype(a.dtype)
-    head = labels + f" = {act}({z_name})[" + nodes + "]"
-    where = ", where " + z_name + "[" + nodes + "] = "
-    text = head[rows, :] + result + where[rows, :] + total + " = " + z
-    return text
+        heads = [f"{label} = {act}(" for label in labels]
+        tails = [f"{more} + {b}) = {act}(" for b in bias]
+    else:
+        z_name = f"z_{trace.name}"
+        heads = [f"{label} = {act}({z_name})[{j}]" for j, label in enumerate(labels)]
+        wheres = [f", where {z_name}[{j}] = " for j in range(units)]
+        tails = [f"{more} + {b} = " for b in bias]
+    lines: Lines = []
+    for r in range(rows):
+        x = inputs[r * shown : (r + 1) * shown]
+        z_row, a_row = z[r * units : (r + 1) * units], a_rows[r]
+        sums = [" + ".join(map(str.__add__, factors_j, x)) for factors_j in times]
+        if trace.elementwise:
+            lines.append(
+                [f"{heads[j]}{sums[j]}{tails[j]}{z_row[j]}){a_row[j]}" for j in range(units)]
+            )
+        else:
+            lines.append(
+                [
+                    f"{heads[j]}{a_row[j]}{wheres[j]}{sums[j]}{tails[j]}{z_row[j]}"
+                    for j in range(units)
+                ]
+            )
+    return lines

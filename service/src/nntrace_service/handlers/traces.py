@@ -35,7 +35,7 @@ def node_documents(traces: Sequence[LayerTrace], decimals: int) -> list[dict[str
                 trace.products.tolist(),
                 trace.z.tolist(),
                 trace.a.tolist(),
-                text.tolist(),
+                text,
             )
         )
     documents: list[dict[str, Any]] = []
@@ -83,7 +83,7 @@ def column_documents(traces: Sequence[LayerTrace], decimals: int) -> list[dict[s
             "products": trace.products,
             "z": trace.z,
             "a": trace.a,
-            "calculations": text.tolist(),
+            "calculations": text,
         }
         for trace, text in zip(traces, lines, strict=True)
     ]
