@@ -3,8 +3,9 @@
 Both apps are started as gunicorn subprocesses on 127.0.0.1 with ``service/gunicorn.conf.py``
 and the same environment (workers, threads, worker class, access log), checked to give the
 same outputs for the same body, and then loaded in turn by ``wrk`` (one client thread, a few
-connections, bounded duration) with a POST of a tiny network. Loopback only; every run stops
-by itself.
+connections, bounded duration) with a POST of a tiny network (3-4-4-1, 8 rows) at each trace
+level, and of the README's 3-4-1 example with and without node traces. Loopback only; every
+run stops by itself.
 
 Run: ``python bench/http_bench.py [--smoke] [--out FILE]``.
 """
@@ -38,7 +39,7 @@ from benchlib import (
 )
 from stages import request_stages
 
-from tests.support import gunicorn_process
+from tests.support import gunicorn_process, seed_network
 
 BENCH_DIR = ROOT / "bench"
 SERVICE_APP = "nntrace_service.app:create_app()"
@@ -75,6 +76,12 @@ def gunicorn(
         timeout=timeout,
     ) as served:
         yield served
+
+
+def readme_body(trace: str) -> bytes:
+    """The README's example: its 3-4-1 network and one input row."""
+    body = {"network": seed_network(), "inputs": [1.0, 2.0, 3.0], "trace": trace}
+    return json.dumps(body).encode()
 
 
 def request_body(trace: str) -> bytes:
@@ -174,8 +181,10 @@ def main() -> int:
         return 2
     duration, rounds = (1.0, 1) if args.smoke else (2.0, 5)
     traces = ("none",) if args.smoke else ("none", "layers", "nodes")
+    readme_traces = ("none", "nodes")
     report = Report(name="http", smoke=args.smoke)
     bodies = {trace: request_body(trace) for trace in traces}
+    readme = {trace: readme_body(trace) for trace in readme_traces}
     runs: dict[str, list[dict[str, Any]]] = {}
     with (
         gunicorn(BASELINE_APP, "baseline") as (baseline, _),
@@ -191,6 +200,10 @@ def main() -> int:
             for trace in traces:
                 runs.setdefault(f"nntrace trace={trace}", []).append(
                     load(f"{service}/v1/evaluate", bodies[trace], f"service-{trace}", duration)
+                )
+            for trace in readme_traces:
+                runs.setdefault(f"README net trace={trace}", []).append(
+                    load(f"{service}/v1/evaluate", readme[trace], f"readme-{trace}", duration)
                 )
             print(f"round {round_index + 1}/{rounds} done")
     summarize(report, runs)
@@ -232,9 +245,16 @@ def summarize(report: Report, runs: dict[str, list[dict[str, Any]]]) -> None:
         row["rps/baseline"] = row["rps"] / baseline["rps"]
     none = next(r for r in report.rows if r["server"] == "nntrace trace=none")
     report.target(
-        "http nntrace/baseline requests/s (trace none)", none["rps/baseline"], 0.8,
+        "http nntrace/minimal Flask+numpy requests/s (trace none)", none["rps/baseline"], 0.9,
         higher_is_better=True,
     )  # fmt: skip
+    readme = {r["server"]: r["rps"] for r in report.rows if r["server"].startswith("README")}
+    report.target(
+        "http README net requests/s, trace nodes vs trace none",
+        readme["README net trace=nodes"] / readme["README net trace=none"],
+        0.6,
+        higher_is_better=True,
+    )
     errors = sum(r["non_2xx"] + r["socket_errors"] for r in report.rows)
     report.target("http non-2xx + socket errors (all runs)", errors, 0, higher_is_better=False)
 
