@@ -411,6 +411,36 @@ class Client:
             return self._parse(response, grading.GradeResult.from_dict)
         return self._parse(response, dict)
 
+    def grade_batch(
+        self,
+        reference: NetworkLike,
+        submissions: Mapping[str, Any],
+        test_cases: Sequence[Mapping[str, Any]],
+        *,
+        format: grading.Format = "native",
+        tolerance: Mapping[str, Any] | None = None,
+        scoring: Mapping[str, Any] | None = None,
+        feedback: Mapping[str, Any] | None = None,
+        suite: str | None = None,
+    ) -> dict[str, Any]:
+        """Grade a whole class in one request: ``submissions`` maps an id (a student) to a
+        submission as :meth:`grade` takes it; the reference is evaluated once for all. Returns
+        id -> what :meth:`grade` would have returned (JSON formats only, not ``junit``)."""
+        if format not in grading.FORMATS or format == "junit":
+            raise ValueError(f"format must be native, gradescope or prairielearn, got {format!r}")
+        options = {"tolerance": tolerance, "scoring": scoring, "feedback": feedback, "suite": suite}
+        body = grading.grade_body(reference, None, test_cases, options)
+        del body["submission"]
+        body["submissions"] = [
+            {"id": key, "submission": grading.submission_body(value)}
+            for key, value in submissions.items()
+        ]
+        response = self._request("POST", "/v1/grade", json=body, params={"format": format})
+        parse: Callable[[Any], Any] = grading.GradeResult.from_dict if format == "native" else dict
+        return self._parse(
+            response, lambda data: {item["id"]: parse(item["result"]) for item in data["results"]}
+        )
+
 
 # ---- helpers -------------------------------------------------------------------------------------
 

@@ -78,6 +78,12 @@ def check_test_cases(count: int, settings: Settings) -> None:
     _check("test cases", count, ("test_cases",), "max_batch", settings)
 
 
+def check_submissions(count: int, settings: Settings) -> None:
+    """Submissions of a batch grade request, each graded (and a network one evaluated) on
+    every test case."""
+    _check("submissions", count, ("submissions",), "max_submissions", settings)
+
+
 def check_trace_terms(network: core.Network, samples: int, settings: Settings) -> None:
     """Terms of the node traces asked for, before any trace is built."""
     _check(

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     """Longest custom activation expression, in characters."""
     max_values: int = Field(100_000, ge=1)
     """Most values in one activation evaluation or curve."""
+    max_submissions: int = Field(1000, ge=1)
+    """Most submissions in one batch grade request (``submissions``)."""
     metrics: bool = True
     """Serve Prometheus metrics at ``/metrics`` (``NNTRACE_METRICS=off`` turns them off)."""
     metrics_bind: str = ""

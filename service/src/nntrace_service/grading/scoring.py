@@ -287,11 +287,14 @@ def grade(
     feedback: Feedback,
     *,
     max_points: float | None = None,
+    expected: core.ForwardResult | None = None,
 ) -> GradeResult:
     """Grade every case; ``submitted[i]`` is case ``i``'s values and its problems.
 
-    Raises core errors only for the reference (it is evaluated here, in float64)."""
-    result = core.forward(reference, np.stack([c.input for c in cases]), dtype="float64")
+    ``expected`` is the reference's forward pass over the cases, when it is already known (a
+    batch of submissions shares one); otherwise it is computed here, in float64. Raises core
+    errors only for the reference."""
+    result = expected or reference_forward(reference, cases)
     budget = [feedback.trace_budget]
     graded = []
     for sample, (case, (rows, problems)) in enumerate(zip(cases, submitted, strict=True)):
@@ -305,6 +308,12 @@ def grade(
         graded.append(CaseGrade(case=case, layers=layers, problems=list(problems)))
     total = sum(c.points for c in cases) if max_points is None else max_points
     return GradeResult(tolerance=tolerances, cases=graded, max_points=total)
+
+
+def reference_forward(reference: core.Network, cases: Sequence[Case]) -> core.ForwardResult:
+    """The reference's values for every case, in float64: what every submission is graded
+    against."""
+    return core.forward(reference, np.stack([c.input for c in cases]), dtype="float64")
 
 
 def unusable(cases: Sequence[Case], tolerances: ToleranceSet, errors: list[str]) -> GradeResult:

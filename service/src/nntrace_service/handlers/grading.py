@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import numpy as np
+import orjson
 from pydantic import ValidationError
 
 from nntrace_service import core, limits
@@ -30,7 +31,12 @@ from nntrace_service.settings import Settings
 
 
 def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[str | bytes, str]:
-    """The rendered grade and its content type."""
+    """The rendered grade and its content type.
+
+    With ``submissions`` (a whole class against one reference) the reference is built, its
+    test cases checked and its forward pass run once, and each submission is graded and
+    rendered on its own: ``{"results": [{"id", "result"}, ...]}``, ``result`` being exactly
+    the document a single-submission request would have answered."""
     started = time.perf_counter()
     assert body.reference.network is not None  # the request model requires it
     reference = build(body.reference.network, current, ("reference", "network"))
@@ -45,19 +51,89 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
         decimals=body.feedback.decimals,
         trace_budget=current.max_trace_terms,
     )
-    submitted, format_errors = _submission(body.submission, reference, cases, current)
-    if format_errors:
-        result = scoring.unusable(cases, tolerances, format_errors)
-    else:
-        result = _run(reference, cases, submitted, tolerances, options, feedback)
+    limit = body.feedback.max_bytes or formats.DEFAULT_MAX_BYTES[fmt] or None
+    if body.submissions is not None:
+        expected = _check_batch(body, fmt, reference, cases, current)
+        results = []
+        for item in body.submissions:
+            item_started = time.perf_counter()
+            result = _grade_one(
+                item.submission, reference, cases, tolerances, options, feedback, current, expected
+            )
+            context = formats.Context(
+                feedback=feedback,
+                suite=body.suite,
+                elapsed=time.perf_counter() - item_started,
+                follow_through_credit=options.follow_through_credit,
+            )
+            document, _ = formats.render(result, fmt, context, limit)
+            results.append({"id": item.id, "result": orjson.Fragment(document)})
+        return orjson.dumps({"results": results}), "application/json"
+    result = _grade_one(body.submission, reference, cases, tolerances, options, feedback, current)
     context = formats.Context(
         feedback=feedback,
         suite=body.suite,
         elapsed=time.perf_counter() - started,
         follow_through_credit=options.follow_through_credit,
     )
-    limit = body.feedback.max_bytes or formats.DEFAULT_MAX_BYTES[fmt] or None
     return formats.render(result, fmt, context, limit)
+
+
+def _grade_one(
+    raw: Any,
+    reference: core.Network,
+    cases: list[scoring.Case],
+    tolerances: ToleranceSet,
+    options: scoring.Scoring,
+    feedback: scoring.Feedback,
+    current: Settings,
+    expected: core.ForwardResult | None = None,
+) -> scoring.GradeResult:
+    """One submission's grade (an unreadable submission is graded as unusable, not
+    refused)."""
+    submitted, format_errors = _submission(raw, reference, cases, current)
+    if format_errors:
+        return scoring.unusable(cases, tolerances, format_errors)
+    return _run(reference, cases, submitted, tolerances, options, feedback, expected)
+
+
+def _check_batch(
+    body: GradeRequest,
+    fmt: formats.Format,
+    reference: core.Network,
+    cases: list[scoring.Case],
+    current: Settings,
+) -> core.ForwardResult:
+    """A batch's own checks (one of submission/submissions, a JSON format, the count, unique
+    ids), then the reference's forward pass that every submission shares."""
+    assert body.submissions is not None
+    if body.submission is not None:
+        raise _invalid(
+            "give either 'submission' (one) or 'submissions' (a batch), not both",
+            ("submissions",),
+            "one_of",
+        )
+    if fmt == "junit":
+        raise _invalid(
+            "a batch answers one JSON document per submission (native, gradescope or "
+            "prairielearn); ask for JUnit one submission per request",
+            ("submissions",),
+            "unsupported_format",
+        )
+    limits.check_submissions(len(body.submissions), current)
+    seen: set[str] = set()
+    for index, item in enumerate(body.submissions):
+        if item.id in seen:
+            raise _invalid(
+                f"submission id {item.id!r} is used twice",
+                ("submissions", index, "id"),
+                "duplicate",
+            )
+        seen.add(item.id)
+    try:
+        return scoring.reference_forward(reference, cases)
+    except core.CoreError as error:
+        raise from_core(error).at("reference", "network") from None
 
 
 def compare(body: CompareRequest, current: Settings) -> dict[str, Any]:
@@ -218,9 +294,12 @@ def _run(
     tolerances: ToleranceSet,
     options: scoring.Scoring,
     feedback: scoring.Feedback,
+    expected: core.ForwardResult | None = None,
 ) -> scoring.GradeResult:
     try:
-        return scoring.grade(reference, cases, submitted, tolerances, options, feedback)
+        return scoring.grade(
+            reference, cases, submitted, tolerances, options, feedback, expected=expected
+        )
     except core.CoreError as error:
         raise from_core(error).at("reference", "network") from None
 

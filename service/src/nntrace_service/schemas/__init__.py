@@ -33,6 +33,7 @@ from nntrace_service.schemas.arrays import BinaryArray
 from nntrace_service.schemas.grading import (
     CompareRequest,
     CompareResponse,
+    GradeBatchResponse,
     GradeRequest,
     GradeResponse,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "EvaluateActivationRequest",
     "EvaluateRequest",
     "EvaluateResponse",
+    "GradeBatchResponse",
     "GradeRequest",
     "GradeResponse",
     "Health",
@@ -94,6 +96,7 @@ OPENAPI_MODELS: list[tuple[type[BaseModel], Literal["validation", "serialization
             Problem,
             BinaryArray,
             GradeResponse,
+            GradeBatchResponse,
             CompareResponse,
         )
     ),

@@ -116,13 +116,27 @@ class FeedbackSpec(RequestModel):
     for JUnit, none for native); feedback is shortened to fit."""
 
 
+class BatchSubmission(RequestModel):
+    """One student's submission in a batch."""
+
+    id: str = Field(min_length=1, max_length=128)
+    """Names the submission's result in the answer (a student or submission id)."""
+    submission: Any = None
+    """As `submission` of a single request; problems with it become that result's feedback."""
+
+
 class GradeRequest(RequestModel):
-    """A reference network, a student's submission, test cases and grading rules."""
+    """A reference network, a student's submission (or a batch of them), test cases and
+    grading rules."""
 
     reference: ReferenceSpec
     submission: Any = None
     """``{"kind": "node_values", "node_values": {case_id: {"layers": [[...], ...]}}}`` or
     ``{"kind": "network", "network": {...}}``; problems with it become feedback."""
+    submissions: list[BatchSubmission] | None = Field(default=None, min_length=1)
+    """Instead of `submission`: a whole class graded against the reference in one call (its
+    forward pass shared); the answer is `{"results": [{"id", "result"}]}`, each `result` the
+    document one submission would have got. JSON formats only."""
     test_cases: list[GradeCase] = Field(min_length=1)
     tolerance: ToleranceSpec = Field(default_factory=ToleranceSpec)
     scoring: ScoringSpec = Field(default_factory=ScoringSpec)
@@ -265,6 +279,21 @@ class GradeCaseResult(ResponseModel):
     max_points: float
     problems: list[str]
     layers: list[GradeLayer]
+
+
+class GradeBatchResult(ResponseModel):
+    """One submission's result in a batch."""
+
+    id: str
+    result: dict[str, Any]
+    """The document in the requested format: a native grade (`GradeResponse`), a Gradescope
+    results.json or a PrairieLearn results object."""
+
+
+class GradeBatchResponse(ResponseModel):
+    """The answer to a batch (`submissions`): one result per submission, in order."""
+
+    results: list[GradeBatchResult]
 
 
 class GradeResponse(ResponseModel):
