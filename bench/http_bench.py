@@ -12,12 +12,16 @@ Run: ``python bench/http_bench.py [--smoke] [--out FILE]``.
 
 from __future__ import annotations
 
+import copy
+import http.client
 import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +43,7 @@ from benchlib import (
 )
 from stages import request_stages
 
+from tests.grading.support import WORKED
 from tests.support import gunicorn_process, seed_network
 
 BENCH_DIR = ROOT / "bench"
@@ -174,6 +179,66 @@ def load(url: str, body: bytes, name: str, duration: float) -> dict[str, Any]:
     return run_wrk(url, script, duration)
 
 
+def class_submissions(count: int) -> dict[str, dict[str, Any]]:
+    """``count`` students' node values for the grading example, each a little off."""
+    rng = np.random.default_rng(7)
+    base = WORKED["submission"]
+    students = {}
+    for index in range(count):
+        submission = copy.deepcopy(base)
+        for case in submission["node_values"].values():
+            case["layers"] = [
+                (np.asarray(layer) + rng.normal(0, 1e-3, len(layer))).tolist()
+                for layer in case["layers"]
+            ]
+        students[f"student-{index:04d}"] = submission
+    return students
+
+
+def grading_throughput(base_url: str, students: int, rounds: int) -> dict[str, Any]:
+    """Submissions graded per second: one request per submission (one keep-alive
+    connection, sequential) against one batch request of them all, alternated per round."""
+    host, port = base_url.removeprefix("http://").split(":")
+    submissions = class_submissions(students)
+    common = {k: v for k, v in WORKED.items() if k != "submission"}
+    singles = [json.dumps({**common, "submission": s}).encode() for s in submissions.values()]
+    batch = json.dumps(
+        {**common, "submissions": [{"id": k, "submission": v} for k, v in submissions.items()]}
+    ).encode()
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    headers = {"Content-Type": "application/json"}
+
+    def send(body: bytes) -> bytes:
+        connection.request("POST", "/v1/grade", body=body, headers=headers)
+        reply = connection.getresponse()
+        data = reply.read()
+        if reply.status != 200:
+            raise AssertionError(data[:300])
+        return data
+
+    results = json.loads(send(batch))["results"]
+    for (name, body), item in zip(zip(submissions, singles, strict=True), results, strict=True):
+        if item["id"] != name or json.loads(send(body)) != item["result"]:
+            raise AssertionError(f"batch result for {name} differs from its own request")
+    one_by_one, batched = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for body in singles:
+            send(body)
+        one_by_one.append(students / (time.perf_counter() - started))
+        started = time.perf_counter()
+        send(batch)
+        batched.append(students / (time.perf_counter() - started))
+    connection.close()
+    return {
+        "students": students,
+        "test_cases": len(WORKED["test_cases"]),
+        "one_request_each_per_s": statistics.median(one_by_one),
+        "batch_per_s": statistics.median(batched),
+        "batch_body_bytes": len(batch),
+    }
+
+
 def main() -> int:
     args = parse_args(__doc__.splitlines()[0])
     if shutil.which("wrk") is None:
@@ -206,7 +271,16 @@ def main() -> int:
                     load(f"{service}/v1/evaluate", readme[trace], f"readme-{trace}", duration)
                 )
             print(f"round {round_index + 1}/{rounds} done")
+        grading = grading_throughput(service, 40 if args.smoke else 300, rounds)
     summarize(report, runs)
+    report.extra["grading"] = grading
+    print(f"  grading: {grading}")
+    report.target(
+        "batch grading submissions/s vs one request per submission",
+        grading["batch_per_s"] / grading["one_request_each_per_s"],
+        20,
+        higher_is_better=True,
+    )
     timing = {"min_time": 0.01, "repeats": 3} if args.smoke else {"min_time": 0.2, "repeats": 7}
     report.extra["stages_us"] = request_stages(bodies["none"], timing)
     for stage, us in report.extra["stages_us"].items():

@@ -90,6 +90,22 @@ def http(report: dict[str, Any]) -> str:
     ]
     stages = report["extra"].get("stages_us", {})
     parts.append(table(["stage (in process)", "µs"], [[k, v] for k, v in stages.items()]))
+    grading = report["extra"].get("grading")
+    if grading:
+        parts.append(
+            table(
+                ["students", "test cases", "one request each /s", "one batch /s", "batch gain"],
+                [
+                    [
+                        grading["students"],
+                        grading["test_cases"],
+                        grading["one_request_each_per_s"],
+                        grading["batch_per_s"],
+                        grading["batch_per_s"] / grading["one_request_each_per_s"],
+                    ]
+                ],
+            )
+        )
     return "\n\n".join(parts)
 
 
