@@ -54,13 +54,14 @@ class ObservedApp:
 
         try:
             body = self.app(environ, start)
-        except BaseException:
+        finally:
+            # The app has handled the request; a server that never closes the response (or
+            # a test client) must not leave this id on the lines of whatever runs next.
             REQUEST_ID.reset(token)
-            raise
-        return _Counted(body, lambda sent: self._finish(environ, seen, sent, started, token))
+        return _Counted(body, lambda sent: self._finish(environ, seen, sent, started))
 
     def _finish(
-        self, environ: dict[str, Any], seen: dict[str, str], sent: int, started: float, token: Any
+        self, environ: dict[str, Any], seen: dict[str, str], sent: int, started: float
     ) -> None:
         duration = time.perf_counter() - started
         method = environ.get("REQUEST_METHOD", "")
@@ -85,9 +86,9 @@ class ObservedApp:
                     "key_id": environ.get(KEY_ID_KEY),
                     "problem_type": problem,
                     "remote_addr": environ.get("REMOTE_ADDR"),
+                    "request_id": environ.get(REQUEST_ID_KEY, ""),
                 },
             )
-        REQUEST_ID.reset(token)
 
 
 def _record(
