@@ -32,7 +32,7 @@ def install(app: Flask, settings: Settings) -> None:
     )
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     problems.register(app)
-    for module in (health, activations, networks, grading, docs):
+    for module in (health, activations, networks, grading, docs, explorer):
         app.register_blueprint(module.bp)
     if settings.metrics and not settings.metrics_bind:
         app.register_blueprint(metrics.bp)

@@ -1,0 +1,120 @@
+"""Fixtures of the explorer tests: Debian's Chromium driven by Playwright against a real
+gunicorn on loopback.
+
+Every page of every test records what the browser asked for and what it logged. A request
+to anything but 127.0.0.1 is refused, and at the end of each test the page must have made
+no such request and logged no console error (a CSP violation is logged as one). The strict
+Content-Security-Policy of the briefing is enforced on the page: when the service does not
+send it yet, the request guard adds it to the page's response, so the page is always tested
+under it; :func:`test_security.test_the_page_runs_under_the_strict_csp` checks it is in force.
+
+Needs the ``playwright`` Python package and ``chromium`` (``apt-get install chromium``);
+playwright's own browser download is never used. Without them the tests skip, unless
+``NNTRACE_BROWSER_TESTS=1`` (set by CI), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.explorer.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, STRICT_CSP, Explorer
+
+
+def _browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed"
+    if not Path(CHROMIUM).exists():
+        return "chromium is not installed (apt-get install chromium)"
+    return None
+
+
+_MISSING = _browser_missing()
+if _MISSING and os.environ.get("NNTRACE_BROWSER_TESTS") == "1":
+    pytest.fail(f"NNTRACE_BROWSER_TESTS=1 but {_MISSING}", pytrace=False)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the browser tests (not the asset tests) when there is no browser."""
+    if _MISSING is None:
+        return
+    for item in items:
+        if "explorer" in item.fixturenames or "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.skip(reason=_MISSING))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _guard(explorer: Explorer) -> Callable[[Any], None]:
+    """Refuse every request off loopback; give the page the strict CSP if the service has
+    not sent one (recording which of the two happened)."""
+
+    def route(route: Any) -> None:
+        url = route.request.url
+        explorer.requested.append(url)
+        if urlsplit(url).hostname != "127.0.0.1":
+            route.abort()
+            return
+        if route.request.resource_type != "document":
+            route.continue_()
+            return
+        response = route.fetch()
+        headers = dict(response.headers)
+        sent = "content-security-policy" in {k.lower() for k in headers}
+        explorer.csp_from_server.append(sent)
+        if not sent:
+            headers["Content-Security-Policy"] = STRICT_CSP
+        route.fulfill(response=response, headers=headers)
+
+    return route
+
+
+@pytest.fixture
+def make_explorer(browser: Any, live_server: str) -> Iterator[Callable[..., Explorer]]:
+    """Open explorer pages with context options (viewport, locale, colour scheme...); each
+    is checked at teardown for console errors and requests off loopback."""
+    made: list[tuple[Any, Explorer]] = []
+
+    def make(**options: Any) -> Explorer:
+        options.setdefault("viewport", DESKTOP)
+        options.setdefault("locale", "en-US")
+        context = browser.new_context(**options)
+        page = context.new_page()
+        explorer = Explorer(page, live_server)
+        context.route("**/*", _guard(explorer))
+        page.on("console", lambda m: m.type == "error" and explorer.console_errors.append(m.text))
+        page.on("pageerror", lambda e: explorer.console_errors.append(f"uncaught: {e}"))
+        made.append((context, explorer))
+        return explorer
+
+    yield make
+    for context, _ in made:
+        context.close()
+    for _, explorer in made:
+        assert explorer.console_errors == [], explorer.console_errors
+        hosts = {urlsplit(url).hostname for url in explorer.requested}
+        assert hosts <= {"127.0.0.1"}, explorer.requested
+
+
+@pytest.fixture
+def explorer(make_explorer: Callable[..., Explorer]) -> Explorer:
+    """The explorer at 1280×800 in English, on the default lesson."""
+    opened = make_explorer()
+    opened.open()
+    return opened
