@@ -107,7 +107,7 @@ def make_explorer(browser: Any, live_server: str) -> Iterator[Callable[..., Expl
     for context, _ in made:
         context.close()
     for _, explorer in made:
-        assert explorer.console_errors == [], explorer.console_errors
+        assert explorer.unexpected_console_errors() == [], explorer.console_errors
         hosts = {urlsplit(url).hostname for url in explorer.requested}
         assert hosts <= {"127.0.0.1"}, explorer.requested
 

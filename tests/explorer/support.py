@@ -53,6 +53,19 @@ class Explorer:
     requested: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     csp_from_server: list[bool] = field(default_factory=list)
+    expected_errors: list[str] = field(default_factory=list)
+
+    def expect_console_error(self, fragment: str) -> None:
+        """Chromium logs every non-2xx fetch as a console error; a test that provokes a
+        problem on purpose names it here, and only it is tolerated."""
+        self.expected_errors.append(fragment)
+
+    def unexpected_console_errors(self) -> list[str]:
+        return [
+            text
+            for text in self.console_errors
+            if not any(fragment in text for fragment in self.expected_errors)
+        ]
 
     def open(self, path: str = "/explore") -> None:
         self.page.goto(self.base_url + path)

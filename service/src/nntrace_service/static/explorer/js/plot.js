@@ -84,7 +84,7 @@ export function drawGradients(box, values, names, labels) {
     box.replaceChildren(root);
     return;
   }
-  const lo = Math.floor(Math.log10(Math.min(...positive))) - 0.0;
+  const lo = Math.floor(Math.log10(Math.min(...positive))) - 1;
   const hi = Math.ceil(Math.log10(Math.max(...positive)) + 1e-9);
   const span = Math.max(1, hi - lo);
   const width = (v) => (v > 0 ? Math.max(2, ((Math.log10(v) - lo) / span) * (W - L - R)) : 0);
