@@ -37,9 +37,10 @@ def test_editing_an_input_by_field_and_slider(explorer: Explorer) -> None:
     explorer.settle()
     state = page_state(explorer)
     assert state["inputs"][0] == [1.1, 2.0, -2.0]
-    assert explorer.output() == api_evaluate(explorer.base_url, state["network"], state["inputs"])[
-        "outputs"
-    ][0][0]
+    assert (
+        explorer.output()
+        == api_evaluate(explorer.base_url, state["network"], state["inputs"])["outputs"][0][0]
+    )
 
 
 def test_bad_formula_is_shown_inline_at_its_column(explorer: Explorer) -> None:
@@ -96,9 +97,10 @@ def test_parameters_of_an_activation(explorer: Explorer) -> None:
         "name": "leaky_relu",
         "negative_slope": 0.5,
     }
-    assert explorer.output() == api_evaluate(explorer.base_url, state["network"], state["inputs"])[
-        "outputs"
-    ][0][0]
+    assert (
+        explorer.output()
+        == api_evaluate(explorer.base_url, state["network"], state["inputs"])["outputs"][0][0]
+    )
 
 
 def test_every_catalog_activation_is_offered(explorer: Explorer) -> None:
@@ -127,9 +129,10 @@ def test_adding_and_removing_layers_and_nodes(explorer: Explorer) -> None:
     state = page_state(explorer)
     assert state["network"]["input_size"] == 2
     assert [len(layer["weights"][0]) for layer in state["network"]["layers"]] == [2, 5]
-    assert explorer.output() == api_evaluate(explorer.base_url, state["network"], state["inputs"])[
-        "outputs"
-    ][0][0]
+    assert (
+        explorer.output()
+        == api_evaluate(explorer.base_url, state["network"], state["inputs"])["outputs"][0][0]
+    )
 
 
 def test_service_limits_are_shown(explorer: Explorer) -> None:

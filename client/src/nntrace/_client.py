@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -264,6 +266,50 @@ class Client:
 
     # ---- networks ------------------------------------------------------------------------------
 
+    def explore_url(
+        self,
+        network: NetworkLike,
+        inputs: Any = None,
+        *,
+        sample: int = 0,
+        lang: Literal["en", "ja"] | None = None,
+    ) -> str:
+        """A link to this service's explorer page showing ``network`` with ``inputs`` (one
+        row per sample; default one sample of zeros), tracing ``sample``.
+
+        The whole state travels in the URL fragment (``#s=`` and base64url of JSON, the
+        format the page writes itself), which browsers never send to the server: the link
+        works offline against the same service and the network is never logged. Nothing is
+        sent now; open the link in a browser.
+        """
+        builder = coerce_network(network)
+        rows = (
+            np.zeros((1, builder.input_size))
+            if inputs is None
+            else as_float_array(inputs, what="inputs")
+        )
+        rows = rows.reshape(1, -1) if rows.ndim == 1 else rows
+        if rows.ndim != 2 or rows.shape[1] != builder.input_size:
+            raise ValueError(
+                f"inputs must have {builder.input_size} values per row, got shape {rows.shape}"
+            )
+        if not 0 <= sample < rows.shape[0]:
+            raise ValueError(f"sample {sample} does not exist: there are {rows.shape[0]} rows")
+        if lang not in (None, "en", "ja"):
+            raise ValueError(f"lang must be 'en' or 'ja', got {lang!r}")
+        state: dict[str, Any] = {
+            "v": 1,
+            "network": builder.to_dict(binary=False),
+            "inputs": rows.tolist(),
+            "sample": sample,
+            "layer": 0,
+        }
+        if lang is not None:
+            state["lang"] = lang
+        text = json.dumps(state, separators=(",", ":"), allow_nan=False, default=_jsonable)
+        payload = base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode("ascii")
+        return f"{self.base_url}/explore#s={payload}"
+
     def validate(self, network: NetworkLike, *, binary: bool = False) -> Validation:
         """The network as the service understands it, its sizes and whether it is linear;
         raises with pointers into the network when it is not valid."""
@@ -443,6 +489,13 @@ class Client:
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy values inside a network document, as JSON."""
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} into an explorer link")
 
 
 def _query_value(value: float | bool | None) -> str:

@@ -130,8 +130,8 @@ function fullView(cols, network, ctx) {
     col.values.forEach((value, i) => {
       const [x, y] = pos[c][i];
       const label = c === 0
-        ? t("inputNodeLabel", { name: `x[${i}]`, value: fmt(value, 4) })
-        : t("nodeLabel", { name: `${col.name}[${i}]`, z: fmt(col.z[i], 4), a: fmt(value, 4) });
+        ? t("inputNodeLabel", { name: `x[${i}]`, short: fmt(value, 2), value: fmt(value, 4) })
+        : t("nodeLabel", { name: `${col.name}[${i}]`, short: fmt(value, 2), z: fmt(col.z[i], 4), a: fmt(value, 4) });
       const isCurrent = current && current.layer === c - 1 && current.node === i;
       const focusable = nodeCount <= FOCUSABLE_NODES;
       const group = svg("g", {

@@ -380,7 +380,7 @@ function renderLinearity() {
     const head = el("tr", {}, el("td", {}), ...eq.weights[0].map((_, i) => el("th", { scope: "col" }, `x[${i}]`)), el("th", { scope: "col" }, t("col.bias")));
     box.replaceChildren(
       el("p", { class: "verdict linear" }, t("linearYes", { layers: summary.layers.length })),
-      el("div", { class: "scroll" }, el("table", { id: "equivalent", class: "equivalent" }, el("caption", {}, t("equivalentCaption")), el("thead", {}, head), el("tbody", {}, ...rows))),
+      el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": t("equivalentCaption") }, el("table", { id: "equivalent", class: "equivalent" }, el("caption", {}, t("equivalentCaption")), el("thead", {}, head), el("tbody", {}, ...rows))),
     );
   } else {
     const names = lin.nonlinear_layers.map((i) => layerName(state.network, i)).join(", ");
