@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: venv serve test lint typecheck openapi bench bench-smoke soak container-test clean
+.PHONY: venv serve test lint typecheck openapi bench bench-smoke soak container-test screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -49,6 +49,9 @@ soak: $(BIN)/.installed  ## Five minutes of load on one gunicorn: memory and lat
 bench-smoke: $(BIN)/.installed
 	$(BIN)/python -m pip install -q --group bench
 	$(BIN)/python bench/run_all.py --smoke
+
+screenshots: $(BIN)/.installed  ## The explorer's preset screenshots into docs/screenshots/ (needs chromium).
+	NNTRACE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/explorer/test_presets.py -k photographed -q
 
 container-test:
 	bash tests/container/smoke.sh

@@ -6,7 +6,7 @@ gathers them into ``bench/results/summary.json``. ``--smoke`` runs each for seco
 the scripts still work (CI). The exit status is non-zero only when a benchmark crashes, never
 for a missed target.
 
-Run: ``python bench/run_all.py [--smoke] [--only core,http,payload,topology,soak]``.
+Run: ``python bench/run_all.py [--smoke] [--only core,http,payload,topology,soak,explorer]``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,16 @@ BENCHMARKS = {
     "payload": "payload_bench.py",
     "topology": "topology_bench.py",
     "soak": "soak_bench.py",
+    "explorer": "explorer_bench.py",
 }
-TIME_LIMIT_S = {"core": 1200, "http": 600, "payload": 900, "topology": 600, "soak": 900}
+TIME_LIMIT_S = {
+    "core": 1200,
+    "http": 600,
+    "payload": 900,
+    "topology": 600,
+    "soak": 900,
+    "explorer": 300,
+}
 
 
 def run_one(name: str, smoke: bool) -> tuple[dict[str, Any] | None, float]:

@@ -35,11 +35,14 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
+#: Read at import: the suite's autouse fixture clears NNTRACE_* variables before each test.
+SCREENSHOTS = os.environ.get("NNTRACE_SCREENSHOTS")
+
+
 def screenshot_dir() -> Path:
     """Where screenshots go: ``NNTRACE_SCREENSHOTS`` (``make screenshots`` points it at
     docs/screenshots), else a scratch folder, so a plain test run leaves the tree clean."""
-    chosen = os.environ.get("NNTRACE_SCREENSHOTS")
-    folder = Path(chosen) if chosen else ROOT / ".pytest_cache" / "screenshots"
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else ROOT / ".pytest_cache" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -7,9 +7,10 @@ import { layerName } from "./state.js";
 import { fmt } from "./format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-export const MAX_DRAWN_EDGES = 1500;
+export const MAX_DRAWN_EDGES = 3000;
 export const MAX_DRAWN_UNITS = 48;
 const FOCUSABLE_EDGES = 60;
+const INTERACTIVE_EDGES = 400;
 const FOCUSABLE_NODES = 60;
 
 function svg(tag, attrs, ...children) {
@@ -92,6 +93,9 @@ function fullView(cols, network, ctx) {
   const edgeCount = network.layers.reduce((n, l) => n + l.weights.length * (l.weights[0] || []).length, 0);
   const nodeCount = cols.reduce((n, c) => n + c.values.length, 0);
   const edges = svg("g", { class: "edges" });
+  const focusable = edgeCount <= FOCUSABLE_EDGES;
+  const interactive = edgeCount <= INTERACTIVE_EDGES;
+  const bundles = new Map();
   network.layers.forEach((layer, li) => {
     let maxAbs = 0;
     for (const row of layer.weights) for (const w of row) maxAbs = Math.max(maxAbs, Math.abs(w));
@@ -100,19 +104,27 @@ function fullView(cols, network, ctx) {
         const from = pos[li][j];
         const to = pos[li + 1][node];
         if (!from || !to) return;
-        const label = t("edgeLabel", { from: `${cols[li].name}[${j}]`, to: `${cols[li + 1].name}[${node}]`, w: String(w) });
         const active = current && current.layer === li && current.node === node;
+        const width = String(0.6 + 4.4 * (maxAbs ? Math.abs(w) / maxAbs : 0));
+        if (!interactive) {
+          // Many edges: one path per sign and width step (the table and the editor carry
+          // the exact weights), so a redraw creates tens of elements, not thousands.
+          const key = `${w < 0 ? "neg" : "pos"}${active ? " active" : ""}|${(Math.round(Number(width) * 2) / 2).toFixed(1)}`;
+          bundles.set(key, (bundles.get(key) || "") + `M${from[0]} ${from[1]}L${to[0]} ${to[1]}`);
+          return;
+        }
+        const label = t("edgeLabel", { from: `${cols[li].name}[${j}]`, to: `${cols[li + 1].name}[${node}]`, w: String(w) });
         const group = svg("g", {
           class: `edge ${w < 0 ? "neg" : "pos"}${active ? " active" : ""}`,
           "data-layer": li,
           "data-node": node,
           "data-input": j,
-          tabindex: edgeCount <= FOCUSABLE_EDGES ? 0 : undefined,
-          role: edgeCount <= FOCUSABLE_EDGES ? "button" : undefined,
-          "aria-label": edgeCount <= FOCUSABLE_EDGES ? label : undefined,
+          tabindex: focusable ? 0 : undefined,
+          role: focusable ? "button" : undefined,
+          "aria-label": focusable ? label : undefined,
         });
         const line = svg("line", { x1: from[0], y1: from[1], x2: to[0], y2: to[1], class: "edge-line" });
-        line.style.strokeWidth = String(0.6 + 4.4 * (maxAbs ? Math.abs(w) / maxAbs : 0));
+        line.style.strokeWidth = width;
         group.append(title(label), svg("line", { x1: from[0], y1: from[1], x2: to[0], y2: to[1], class: "hit" }), line);
         group.addEventListener("click", () => onEdge(li, node, j));
         group.addEventListener("keydown", (e) => {
@@ -123,6 +135,12 @@ function fullView(cols, network, ctx) {
       });
     });
   });
+  for (const [key, d] of bundles) {
+    const [cls, width] = key.split("|");
+    const path = svg("path", { d, class: `edge-line ${cls}`, fill: "none" });
+    path.style.strokeWidth = width;
+    edges.append(path);
+  }
   root.append(edges);
   const nodes = svg("g", { class: "nodes" });
   cols.forEach((col, c) => {

@@ -29,8 +29,7 @@ const $ = (id) => document.getElementById(id);
 
 async function boot() {
   state = decodeState(location.hash) || presetState(DEFAULT_PRESET);
-  await loadLanguage(state.lang || browserLanguage());
-  const catalog = await api.catalog();
+  const [, catalog] = await Promise.all([loadLanguage(state.lang || browserLanguage()), api.catalog()]);
   for (const entry of catalog.activations) view.catalog.set(entry.name, entry);
   translateDocument();
   fillStaticSelects();
@@ -40,7 +39,6 @@ async function boot() {
   writeUrl();
   await refresh();
   document.body.dataset.ready = "1";
-  performance.mark("nntrace:first-render");
 }
 
 function fillStaticSelects() {
@@ -81,6 +79,8 @@ function wireControls() {
     fillStaticSelects();
     rebuild();
     render();
+    renderLinearity();
+    renderActivation();
     writeUrl();
   });
   document.addEventListener("keydown", shortcut);
@@ -164,11 +164,12 @@ async function refresh() {
   const signal = controller.signal;
   const body = evaluateBody(state.network, state.inputs, state.sample, true);
   document.body.dataset.pending = "1";
+  // The diagram waits only for /evaluate; the linearity report (/validate) follows.
+  const validating = api.validate(state.network, signal).catch((error) => error);
   try {
-    const [result, validation] = await Promise.all([api.evaluate(body, signal), api.validate(state.network, signal)]);
+    const result = await api.evaluate(body, signal);
     if (mine !== sequence) return;
     view.result = result;
-    view.summary = validation.summary;
     view.problem = null;
     clearFieldErrors();
     $("alert").hidden = true;
@@ -183,8 +184,13 @@ async function refresh() {
   }
   view.step = Math.min(view.step, traced().length);
   render();
+  if (!performance.getEntriesByName("nntrace:first-render").length) performance.mark("nntrace:first-render");
+  const validation = await validating;
+  if (mine !== sequence) return;
+  view.summary = validation instanceof Error ? null : validation.summary;
+  renderLinearity();
   await renderActivation();
-  document.body.dataset.pending = "0";
+  if (mine === sequence) document.body.dataset.pending = "0";
 }
 
 function showProblem(error) {
@@ -265,7 +271,6 @@ function render() {
   renderOutputs();
   renderTable();
   renderGradients();
-  renderLinearity();
   document.dispatchEvent(new CustomEvent("nntrace:rendered", { detail: { ms: performance.now() - started } }));
 }
 
@@ -372,7 +377,10 @@ function renderGradients() {
 function renderLinearity() {
   const box = $("linearity");
   const summary = view.summary;
-  if (!summary) return;
+  if (!summary) {
+    box.replaceChildren();
+    return;
+  }
   const lin = summary.linearity;
   if (lin.is_linear && lin.equivalent_layer) {
     const eq = lin.equivalent_layer;
