@@ -13,6 +13,7 @@ Run: ``python bench/explorer_bench.py [--smoke] [--out FILE]``.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import statistics
 import sys
@@ -56,7 +57,7 @@ API_ROUND_TRIP = """async () => {
 def network(sizes: tuple[int, ...], seed: int = 0) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     layers = []
-    for index, (fan_in, units) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for index, (fan_in, units) in enumerate(itertools.pairwise(sizes)):
         layers.append(
             {
                 "name": f"h{index + 1}" if index < len(sizes) - 2 else "out",

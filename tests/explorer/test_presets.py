@@ -62,7 +62,7 @@ def test_each_preset_renders_and_is_photographed(
     assert width <= viewport["width"], f"the page scrolls sideways ({width} px)"
 
     if preset in FOCUS:
-        page.locator(FOCUS[preset]).scroll_into_view_if_needed()
+        page.locator(FOCUS[preset]).evaluate("(e) => e.scrollIntoView({ block: 'center' })")
     else:
         page.evaluate("() => window.scrollTo(0, 0)")
     name = f"{preset}-{viewport['width']}x{viewport['height']}.png"

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from nntrace_service.http import activations, docs, grading, health, metrics, networks, problems
+from nntrace_service.http import (
+    activations,
+    docs,
+    explorer,
+    grading,
+    health,
+    metrics,
+    networks,
+    problems,
+)
 from nntrace_service.http.jsonio import OrjsonProvider
 from nntrace_service.http.requestid import RequestIdMiddleware
 from nntrace_service.observability.middleware import ObservedApp

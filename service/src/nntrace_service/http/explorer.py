@@ -94,7 +94,8 @@ def page() -> Response:
     response = Response(_page(), content_type=_TYPES[".html"])
     response.headers["Cache-Control"] = "no-cache"
     response.set_etag(hashlib.sha256(_page()).hexdigest()[:16])
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 when the ETag matches; returns itself
+    return response
 
 
 @bp.get("/explore/assets/<digest>/<path:asset>")

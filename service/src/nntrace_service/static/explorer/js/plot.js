@@ -88,6 +88,10 @@ export function drawGradients(box, values, names, labels) {
   const hi = Math.ceil(Math.log10(Math.max(...positive)) + 1e-9);
   const span = Math.max(1, hi - lo);
   const width = (v) => (v > 0 ? Math.max(2, ((Math.log10(v) - lo) / span) * (W - L - R)) : 0);
+  for (let p = lo; p <= hi; p += Math.max(1, Math.ceil(span / 4))) {
+    const x = L + ((p - lo) / span) * (W - L - R);
+    root.append(svg("line", { x1: x, x2: x, y1: 4, y2: H - 4, class: "grid-line" }));
+  }
   values.forEach((v, i) => {
     const y = 8 + i * row;
     root.append(text(L - 6, y + 12, names[i], "tick", "end"));
@@ -95,10 +99,6 @@ export function drawGradients(box, values, names, labels) {
     root.append(bar);
     root.append(text(L + width(v) + 4, y + 12, v > 0 ? v.toExponential(2) : "0", "tick"));
   });
-  for (let p = lo; p <= hi; p += Math.max(1, Math.ceil(span / 4))) {
-    const x = L + ((p - lo) / span) * (W - L - R);
-    root.append(svg("line", { x1: x, x2: x, y1: 4, y2: H - 4, class: "grid-line" }));
-  }
   const scale = document.createElement("p");
   scale.className = "legend";
   scale.textContent = labels.scale.replace("{lo}", `1e${lo}`).replace("{hi}", `1e${hi}`);
