@@ -30,7 +30,10 @@ STOP_TIMEOUT=10 # seconds podman waits after SIGTERM before it sends SIGKILL (ex
 IMAGE=nntrace
 NAME="nntrace-smoke-$$"
 
-BUILD_FLAGS=(--isolation chroot --format docker --pull=never
+# --no-cache: buildah (podman 4.x) reuses the cached layer of a `RUN --mount=type=bind,from=<stage>`
+# even when that stage changed (containers/buildah#6609), so the runtime stage kept installing
+# the wheels of an earlier build: the image ran old code under the new gunicorn.conf.py.
+BUILD_FLAGS=(--isolation chroot --format docker --pull=never --no-cache
     -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
 RUN_FLAGS=(--network host --ulimit nofile=1024:1024 --ulimit nproc=1000:1000)
 
@@ -90,10 +93,14 @@ build_image() {
     local t0 seconds size
     t0=$(now)
     log "podman build ... --build-arg BASE_IMAGE=$BASE_IMAGE -t $IMAGE ."
-    (cd "$ROOT" && pm build "${BUILD_FLAGS[@]}" --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" .) \
+    # The rest of the script uses the id of the image built here, not the tag, which another
+    # build on the same machine may have moved meanwhile.
+    (cd "$ROOT" && pm build "${BUILD_FLAGS[@]}" --iidfile "$WORK/image-id" \
+        --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" .) \
         >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; fail "podman build failed"; }
+    IMAGE_ID=$(<"$WORK/image-id")
     seconds=$(since "$t0")
-    size=$(($(podman image inspect "$IMAGE" --format '{{.Size}}') / 1000000))
+    size=$(($(podman image inspect "$IMAGE_ID" --format '{{.Size}}') / 1000000))
     SUMMARY+=("build $seconds s" "image $size MB")
     log "built $IMAGE: $size MB in $seconds s"
 }
@@ -115,7 +122,7 @@ start_container() {
     PORT=$(pick_port)
     BASE_URL="http://127.0.0.1:$PORT"
     log "podman run -d ... -e NNTRACE_BIND=0.0.0.0:$PORT $IMAGE"
-    pm --runtime runc run -d --name "$NAME" "${RUN_FLAGS[@]}" -e NNTRACE_BIND="0.0.0.0:$PORT" "$IMAGE" \
+    pm --runtime runc run -d --name "$NAME" "${RUN_FLAGS[@]}" -e NNTRACE_BIND="0.0.0.0:$PORT" "$IMAGE_ID" \
         >/dev/null
 }
 
