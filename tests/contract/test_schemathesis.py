@@ -4,6 +4,7 @@ no 5xx for any generated request, and every response conforms to the description
 from __future__ import annotations
 
 import schemathesis
+from gunicorn.config import Config
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -16,9 +17,22 @@ schema = schemathesis.openapi.from_path(ROOT / "openapi.yaml")
 # get a documented 422 shape-mismatch, which the other checks still verify.
 CHECKS_EXCLUDED = [checks.positive_data_acceptance]
 
+# gunicorn refuses a request line longer than this (service/gunicorn.conf.py keeps gunicorn's
+# default) with 414 before the application sees the request. Free-form path and query
+# parameters, percent-encoded, can get there: one generated activation name for
+# /v1/activations/{name}/curve did. That answer is the HTTP server's, not the API's, so it is
+# checked as such (the status) rather than against the operation's documented responses.
+REQUEST_LINE_LIMIT = int(Config().limit_request_line)
+
 
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms(case: schemathesis.Case, live_server: str) -> None:
     """Generated requests never cause a server error and responses match the spec."""
-    case.call_and_validate(base_url=live_server, excluded_checks=CHECKS_EXCLUDED)
+    response = case.call(base_url=live_server)
+    request_line = f"{case.method.upper()} {response.request.path_url} HTTP/1.1"
+
+    if len(request_line.encode()) > REQUEST_LINE_LIMIT:
+        assert response.status_code == 414, request_line[:200]
+    else:
+        case.validate_response(response, excluded_checks=CHECKS_EXCLUDED)
