@@ -55,7 +55,7 @@ def test_copy_as_curl_sends_the_pages_request(explorer: Explorer) -> None:
     )
     answer = json.loads(result.stdout)
     assert answer["outputs"][0][0] == explorer.output()
-    assert answer["nodes"][0]["calculation"].startswith("hidden[0] = sigmoid(")
+    assert answer["traces"][0]["calculations"][0][0].startswith("hidden[0] = sigmoid(")
 
 
 def test_copy_as_python_runs_with_the_client(explorer: Explorer) -> None:

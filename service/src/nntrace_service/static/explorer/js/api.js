@@ -40,15 +40,45 @@ export function evaluateBody(network, inputs, sample, withTrace) {
     network,
     inputs,
     trace: withTrace ? "nodes" : "layers",
+    trace_layout: withTrace ? "columns" : undefined,
     samples: withTrace ? [sample] : undefined,
     gradients: true,
   };
 }
 
+// The columnar trace (half the bytes of one object per term) as one record per node, the
+// shape the page works with: a change of layout, no arithmetic.
+function withNodes(result) {
+  if (!result || !Array.isArray(result.traces)) return result;
+  const nodes = [];
+  for (const trace of result.traces) {
+    trace.samples.forEach((sample, s) => {
+      for (let j = 0; j < trace.units; j += 1) {
+        const row = trace.weights[j];
+        nodes.push({
+          sample,
+          layer: trace.layer,
+          layer_name: trace.layer_name,
+          node: j,
+          label: `${trace.layer_name}[${j}]`,
+          terms: row.map((weight, i) => ({ weight, input: trace.inputs[s][i], product: trace.products[s][j][i] })),
+          bias: trace.bias[j],
+          z: trace.z[s][j],
+          activation: trace.activation,
+          a: j < trace.a[s].length ? trace.a[s][j] : null,
+          calculation: trace.calculations[s][j],
+        });
+      }
+    });
+  }
+  nodes.sort((x, y) => x.sample - y.sample || x.layer - y.layer || x.node - y.node);
+  return { ...result, nodes };
+}
+
 export const api = {
   catalog: (signal) => send("GET", "/v1/activations", undefined, signal),
   validate: (network, signal) => send("POST", "/v1/networks/validate", { network }, signal),
-  evaluate: (body, signal) => send("POST", "/v1/evaluate", body, signal),
+  evaluate: (body, signal) => send("POST", "/v1/evaluate", body, signal).then(withNodes),
   curve(name, params, start, stop, num, signal) {
     const query = new URLSearchParams({ start: String(start), stop: String(stop), num: String(num) });
     for (const [key, value] of Object.entries(params || {})) {

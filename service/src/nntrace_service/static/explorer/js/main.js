@@ -149,7 +149,6 @@ function markCustom() {
 // A value changed (input, weight, bias, parameter): send the network again.
 function changed(options = {}) {
   if (options.custom) markCustom();
-  writeUrl();
   return refresh();
 }
 
@@ -164,10 +163,13 @@ async function refresh() {
   const signal = controller.signal;
   const body = evaluateBody(state.network, state.inputs, state.sample, true);
   document.body.dataset.pending = "1";
-  // The diagram waits only for /evaluate; the linearity report (/validate) follows.
+  // The diagram waits only for /evaluate, sent first; the linearity report (/validate)
+  // follows, and the URL is rewritten while both are in flight.
+  const evaluating = api.evaluate(body, signal);
   const validating = api.validate(state.network, signal).catch((error) => error);
+  writeUrl();
   try {
-    const result = await api.evaluate(body, signal);
+    const result = await evaluating;
     if (mine !== sequence) return;
     view.result = result;
     view.problem = null;
