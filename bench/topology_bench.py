@@ -56,7 +56,6 @@ def main() -> int:
             for count in REPLICAS:
                 upstreams = [replica.address for replica in replicas[:count]]
                 with running_nginx(
-                    directory / f"nginx-{count}",
                     upstreams,
                     listen_port=free_port(),
                     rate_per_second=100_000,

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,7 @@ def nginx_config(
     main = (DEPLOY_NGINX / "nginx.conf").read_text()
     main = main.replace("/tmp/", f"{directory}/tmp/").replace("/etc/nginx/nntrace", str(conf))
     main = main.replace("access_log /dev/stdout;", f"access_log {directory}/access.log;")
+    main = main.replace("error_log /dev/stderr warn;", f"error_log {directory}/error.log warn;")
     main = main.replace("worker_processes auto;", "worker_processes 1;")
     (directory / "tmp").mkdir(exist_ok=True)
     path = directory / "nginx.conf"
@@ -68,17 +70,24 @@ def nginx_config(
 
 @contextmanager
 def running_nginx(
-    directory: Path,
-    upstreams: Sequence[str],
-    *,
-    listen_port: int,
-    rate_per_second: int | None = None,
+    upstreams: Sequence[str], *, listen_port: int, rate_per_second: int | None = None
 ) -> Iterator[str]:
     """nginx in the foreground on 127.0.0.1:``listen_port``; yields its base URL and stops
-    it by PID (SIGQUIT, then SIGKILL) afterwards."""
-    main = nginx_config(
-        directory, listen_port=listen_port, upstreams=upstreams, rate_per_second=rate_per_second
-    )
+    it by PID (SIGQUIT, then SIGKILL) afterwards. Its files live in a new directory directly
+    under the system temp dir (an unprivileged nginx must reach them), removed afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="nntrace-nginx-"))
+    try:
+        main = nginx_config(
+            directory, listen_port=listen_port, upstreams=upstreams, rate_per_second=rate_per_second
+        )
+        with _nginx(directory, main, listen_port) as base_url:
+            yield base_url
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def _nginx(directory: Path, main: Path, listen_port: int) -> Iterator[str]:
     as_user: dict[str, int] = {}
     if os.geteuid() == 0:
         for path in [directory, *directory.rglob("*")]:
@@ -97,7 +106,7 @@ def running_nginx(
         "daemon off;",
     ]
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, **as_user
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **as_user
     )  # type: ignore[call-overload]
     base_url = f"http://127.0.0.1:{listen_port}"
     try:
@@ -110,15 +119,16 @@ def running_nginx(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"nginx exited with {process.returncode}: {log.read_text() if log.exists() else ''}"
-            )
+            errors = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"nginx exited with {process.returncode}: {errors}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
