@@ -1,13 +1,14 @@
 """Typed results: what the service answers, as dataclasses with numpy arrays.
 
-Each class parses its response document (``from_dict``) and can write it back unchanged
-(``to_dict``), keeping any field a newer service adds. Results print as readable text tables
+Each class declares the members of its response document once, as fields;
+:class:`~nntrace._wire.Wire` derives ``from_dict`` (parse) and ``to_dict`` (write back
+unchanged, keeping any member a newer service adds) from them. Results print as readable text tables
 and render as HTML tables in notebooks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,28 +16,11 @@ import numpy as np
 
 from nntrace import _render
 from nntrace._arrays import FloatArray, decode_binary
+from nntrace._wire import EXTRA_MEMBERS, Matrix, Vector, Wire
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
-
-
-def _rows(value: Any) -> FloatArray:
-    """A response matrix (samples × values) as a float64 array, from nested lists or the
-    base64 form (``"encoding": "base64"``)."""
-    array = decode_binary(value) if isinstance(value, Mapping) else np.asarray(value, np.float64)
-    if array.ndim != 2:
-        raise ValueError(f"expected a list of rows, got an array of {array.ndim} dimension(s)")
-    return array
-
-
-def _optional_rows(value: Any) -> FloatArray | None:
-    return None if value is None else _rows(value)
-
-
-def _extra(data: Mapping[str, Any], known: Sequence[str]) -> dict[str, Any]:
-    """Fields this client does not know yet; kept so ``to_dict`` round-trips."""
-    return {k: v for k, v in data.items() if k not in known}
 
 
 def _require_pandas() -> Any:
@@ -61,25 +45,18 @@ def _require_figure() -> Any:
 
 
 @dataclass(frozen=True)
-class Health:
+class Health(Wire):
     """The answer of ``/healthz`` or ``/readyz``."""
 
     status: str
     version: str
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Health:
-        return cls(status=str(data["status"]), version=str(data["version"]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "version": self.version}
 
 
 # ---- activations -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ParameterInfo:
+class ParameterInfo(Wire):
     """One parameter of an activation, with its default and bounds."""
 
     name: str
@@ -92,16 +69,9 @@ class ParameterInfo:
     maximum: float | None
     exclusive_minimum: bool
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ParameterInfo:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
 
 @dataclass(frozen=True)
-class ActivationInfo:
+class ActivationInfo(Wire):
     """A catalog entry: formula and derivative (LaTeX), parameters, range and notes."""
 
     name: str
@@ -115,44 +85,7 @@ class ActivationInfo:
     description: str
     notes: list[str]
     halves_units: bool
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    _KNOWN = (
-        "name", "aliases", "kind", "parameters", "formula", "derivative_formula",
-        "output_range", "description", "notes", "halves_units",
-    )  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ActivationInfo:
-        low, high = data["output_range"]
-        return cls(
-            name=str(data["name"]),
-            aliases=list(data["aliases"]),
-            kind=str(data["kind"]),
-            parameters=[ParameterInfo.from_dict(p) for p in data["parameters"]],
-            formula=str(data["formula"]),
-            derivative_formula=str(data["derivative_formula"]),
-            output_range=(low, high),
-            description=str(data["description"]),
-            notes=list(data["notes"]),
-            halves_units=bool(data["halves_units"]),
-            extra=_extra(data, cls._KNOWN),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "aliases": list(self.aliases),
-            "kind": self.kind,
-            "parameters": [p.to_dict() for p in self.parameters],
-            "formula": self.formula,
-            "derivative_formula": self.derivative_formula,
-            "output_range": list(self.output_range),
-            "description": self.description,
-            "notes": list(self.notes),
-            "halves_units": self.halves_units,
-            **self.extra,
-        }
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, metadata=EXTRA_MEMBERS)
 
     @property
     def range_text(self) -> str:
@@ -171,37 +104,16 @@ class ActivationInfo:
 
 
 @dataclass(frozen=True, eq=False)
-class ActivationValues:
+class ActivationValues(Wire):
     """An activation's values ``y`` and derivatives ``dy`` at the points ``x``."""
 
     name: str
     params: dict[str, float | bool | None]
     """Every parameter, defaults filled in."""
     dtype: str
-    x: FloatArray
-    y: FloatArray
-    dy: FloatArray
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ActivationValues:
-        return cls(
-            name=str(data["name"]),
-            params=dict(data["params"]),
-            dtype=str(data["dtype"]),
-            x=np.asarray(data["x"], dtype=np.float64),
-            y=np.asarray(data["y"], dtype=np.float64),
-            dy=np.asarray(data["dy"], dtype=np.float64),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "params": dict(self.params),
-            "dtype": self.dtype,
-            "x": self.x.tolist(),
-            "y": self.y.tolist(),
-            "dy": self.dy.tolist(),
-        }
+    x: Vector
+    y: Vector
+    dy: Vector
 
     def __str__(self) -> str:
         rows = list(zip(self.x.tolist(), self.y.tolist(), self.dy.tolist(), strict=True))
@@ -220,7 +132,7 @@ Curve = ActivationValues
 
 
 @dataclass(frozen=True)
-class LayerSummary:
+class LayerSummary(Wire):
     """One layer of a validated network."""
 
     name: str
@@ -230,54 +142,38 @@ class LayerSummary:
     activation: str
     parameter_count: int
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LayerSummary:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
 
-    def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+@dataclass(frozen=True, eq=False)
+class EquivalentLayer(Wire):
+    """The single layer a linear network collapses to."""
+
+    weights: Matrix
+    bias: Vector
 
 
 @dataclass(frozen=True, eq=False)
-class Linearity:
+class Linearity(Wire):
     """Whether the network is linear; if so, the single layer it collapses to."""
 
     is_linear: bool
     nonlinear_layers: list[int]
     explanation: str
-    equivalent_weights: FloatArray | None = None
-    equivalent_bias: FloatArray | None = None
+    equivalent_layer: EquivalentLayer | None
+    """``None`` unless the network is linear."""
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Linearity:
-        equivalent = data.get("equivalent_layer")
-        return cls(
-            is_linear=bool(data["is_linear"]),
-            nonlinear_layers=list(data["nonlinear_layers"]),
-            explanation=str(data["explanation"]),
-            equivalent_weights=None if equivalent is None else _rows(equivalent["weights"]),
-            equivalent_bias=None
-            if equivalent is None
-            else np.asarray(equivalent["bias"], dtype=np.float64),
-        )
+    @property
+    def equivalent_weights(self) -> FloatArray | None:
+        """The equivalent layer's weights (outputs × inputs), if the network is linear."""
+        return None if self.equivalent_layer is None else self.equivalent_layer.weights
 
-    def to_dict(self) -> dict[str, Any]:
-        equivalent = None
-        if self.equivalent_weights is not None and self.equivalent_bias is not None:
-            equivalent = {
-                "weights": self.equivalent_weights.tolist(),
-                "bias": self.equivalent_bias.tolist(),
-            }
-        return {
-            "is_linear": self.is_linear,
-            "nonlinear_layers": list(self.nonlinear_layers),
-            "explanation": self.explanation,
-            "equivalent_layer": equivalent,
-        }
+    @property
+    def equivalent_bias(self) -> FloatArray | None:
+        """The equivalent layer's bias, if the network is linear."""
+        return None if self.equivalent_layer is None else self.equivalent_layer.bias
 
 
 @dataclass(frozen=True)
-class NetworkSummary:
+class NetworkSummary(Wire):
     """Sizes and linearity of a network."""
 
     input_size: int
@@ -285,25 +181,6 @@ class NetworkSummary:
     parameter_count: int
     layers: list[LayerSummary]
     linearity: Linearity
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> NetworkSummary:
-        return cls(
-            input_size=int(data["input_size"]),
-            output_size=int(data["output_size"]),
-            parameter_count=int(data["parameter_count"]),
-            layers=[LayerSummary.from_dict(layer) for layer in data["layers"]],
-            linearity=Linearity.from_dict(data["linearity"]),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "input_size": self.input_size,
-            "output_size": self.output_size,
-            "parameter_count": self.parameter_count,
-            "layers": [layer.to_dict() for layer in self.layers],
-            "linearity": self.linearity.to_dict(),
-        }
 
     def _table(self) -> tuple[list[str], list[list[Any]]]:
         headers = ["layer", "name", "nodes", "inputs", "outputs", "activation", "parameters"]
@@ -331,7 +208,7 @@ class NetworkSummary:
 
 
 @dataclass(frozen=True)
-class Validation:
+class Validation(Wire):
     """A network that passed validation: as the service understood it (names filled in,
     activations in canonical form) and its summary."""
 
@@ -339,15 +216,9 @@ class Validation:
     """The normalized network document; ``nntrace.Network.from_dict`` turns it into a builder."""
     summary: NetworkSummary
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Validation:
-        network = data["network"]
-        if not isinstance(network, dict) or "layers" not in network:
+    def __post_init__(self) -> None:
+        if "layers" not in self.network:
             raise ValueError("'network' is not a network document")
-        return cls(network=network, summary=NetworkSummary.from_dict(data["summary"]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"network": self.network, "summary": self.summary.to_dict()}
 
     def __str__(self) -> str:
         return str(self.summary)
@@ -360,7 +231,7 @@ class Validation:
 
 
 @dataclass(frozen=True)
-class Term:
+class Term(Wire):
     """One product ``weight × input`` of a node's weighted sum."""
 
     weight: float
@@ -369,7 +240,7 @@ class Term:
 
 
 @dataclass(frozen=True)
-class NodeTrace:
+class NodeTrace(Wire):
     """One node's calculation for one sample; ``str()`` is the calculation line, e.g.
     ``h1[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.10) = sigmoid(0.00) = 0.5000``."""
 
@@ -385,112 +256,30 @@ class NodeTrace:
     a: float | None
     """``None`` for the second half of a GLU layer, whose nodes only gate the first half."""
     calculation: str
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    _KNOWN = (
-        "sample", "layer", "layer_name", "node", "label", "terms", "bias", "z",
-        "activation", "a", "calculation",
-    )  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> NodeTrace:
-        return cls(
-            sample=int(data["sample"]),
-            layer=int(data["layer"]),
-            layer_name=str(data["layer_name"]),
-            node=int(data["node"]),
-            label=str(data["label"]),
-            terms=[
-                Term(float(t["weight"]), float(t["input"]), float(t["product"]))
-                for t in data["terms"]
-            ],
-            bias=float(data["bias"]),
-            z=float(data["z"]),
-            activation=str(data["activation"]),
-            a=None if data["a"] is None else float(data["a"]),
-            calculation=str(data["calculation"]),
-            extra=_extra(data, cls._KNOWN),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "sample": self.sample,
-            "layer": self.layer,
-            "layer_name": self.layer_name,
-            "node": self.node,
-            "label": self.label,
-            "terms": [
-                {"weight": t.weight, "input": t.input, "product": t.product} for t in self.terms
-            ],
-            "bias": self.bias,
-            "z": self.z,
-            "activation": self.activation,
-            "a": self.a,
-            "calculation": self.calculation,
-            **self.extra,
-        }
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, metadata=EXTRA_MEMBERS)
 
     def __str__(self) -> str:
         return self.calculation
 
 
 @dataclass(frozen=True, eq=False)
-class Layer:
+class Layer(Wire):
     """One layer's values for every sample (rows = samples, columns = nodes)."""
 
     index: int
     name: str
     activation: str
     units: int
-    preactivations: FloatArray
+    preactivations: Matrix
     """z = weights · input + bias."""
-    activations: FloatArray
+    activations: Matrix
     """a = activation(z)."""
-    derivatives: FloatArray | None = None
+    derivatives: Matrix | None = None
     """da/dz (only with ``gradients=True``)."""
-    gradients: FloatArray | None = None
+    gradients: Matrix | None = None
     """d(target)/dz, back-propagated (only with ``gradients=True``)."""
     mean_abs_gradient: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    _KNOWN = (
-        "index", "name", "activation", "units", "preactivations", "activations",
-        "derivatives", "gradients", "mean_abs_gradient",
-    )  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Layer:
-        mean = data.get("mean_abs_gradient")
-        return cls(
-            index=int(data["index"]),
-            name=str(data["name"]),
-            activation=str(data["activation"]),
-            units=int(data["units"]),
-            preactivations=_rows(data["preactivations"]),
-            activations=_rows(data["activations"]),
-            derivatives=_optional_rows(data.get("derivatives")),
-            gradients=_optional_rows(data.get("gradients")),
-            mean_abs_gradient=None if mean is None else float(mean),
-            extra=_extra(data, cls._KNOWN),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "index": self.index,
-            "name": self.name,
-            "activation": self.activation,
-            "units": self.units,
-            "preactivations": self.preactivations.tolist(),
-            "activations": self.activations.tolist(),
-        }
-        if self.derivatives is not None:
-            data["derivatives"] = self.derivatives.tolist()
-        if self.gradients is not None:
-            data["gradients"] = self.gradients.tolist()
-        if self.mean_abs_gradient is not None:
-            data["mean_abs_gradient"] = self.mean_abs_gradient
-        data.update(self.extra)
-        return data
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, metadata=EXTRA_MEMBERS)
 
     @property
     def title(self) -> str:
@@ -516,28 +305,13 @@ class Layer:
 
 
 @dataclass(frozen=True, eq=False)
-class Gradients:
+class Gradients(Wire):
     """What was differentiated, the gradient with respect to each input, and the mean
     absolute gradient of each layer (small values in early layers: vanishing gradients)."""
 
     target: str
-    inputs: FloatArray
+    inputs: Matrix
     mean_abs_gradient_by_layer: list[float]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Gradients:
-        return cls(
-            target=str(data["target"]),
-            inputs=_rows(data["inputs"]),
-            mean_abs_gradient_by_layer=[float(v) for v in data["mean_abs_gradient_by_layer"]],
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "inputs": self.inputs.tolist(),
-            "mean_abs_gradient_by_layer": list(self.mean_abs_gradient_by_layer),
-        }
 
 
 def with_node_documents(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -587,7 +361,7 @@ def _array(value: Any) -> FloatArray:
 
 
 @dataclass(frozen=True, eq=False)
-class Evaluation:
+class Evaluation(Wire):
     """The result of :meth:`Client.evaluate`: outputs and, as requested, every layer's values,
     each node's calculation and the gradients.
 
@@ -596,44 +370,19 @@ class Evaluation:
     """
 
     dtype: str
-    outputs: FloatArray
+    outputs: Matrix
     """samples × output nodes."""
     layers: list[Layer]
     """Empty with ``trace="none"`` (unless gradients were requested)."""
     nodes: list[NodeTrace] | None = None
     """Node traces (``trace="nodes"``), ordered by sample, layer, node."""
     gradients: Gradients | None = None
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    _KNOWN = ("dtype", "outputs", "layers", "nodes", "gradients")
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, metadata=EXTRA_MEMBERS)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evaluation:
-        data = with_node_documents(data)
-        nodes = data.get("nodes")
-        gradients = data.get("gradients")
-        return cls(
-            dtype=str(data["dtype"]),
-            outputs=_rows(data["outputs"]),
-            layers=[Layer.from_dict(layer) for layer in data["layers"]],
-            nodes=None if nodes is None else [NodeTrace.from_dict(n) for n in nodes],
-            gradients=None if gradients is None else Gradients.from_dict(gradients),
-            extra=_extra(data, cls._KNOWN),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The response document this result was parsed from."""
-        data: dict[str, Any] = {
-            "dtype": self.dtype,
-            "outputs": self.outputs.tolist(),
-            "layers": [layer.to_dict() for layer in self.layers],
-        }
-        if self.nodes is not None:
-            data["nodes"] = [node.to_dict() for node in self.nodes]
-        if self.gradients is not None:
-            data["gradients"] = self.gradients.to_dict()
-        data.update(self.extra)
-        return data
+        """Parse the response, node traces in either layout (see :func:`with_node_documents`)."""
+        return super().from_dict(with_node_documents(data))
 
     # ---- convenience ---------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from nntrace._network import Network, as_network_dict
+from nntrace._wire import WHOLE_DOCUMENT, Wire
 
 Format = Literal["native", "gradescope", "prairielearn", "junit"]
 FORMATS: tuple[str, ...] = ("native", "gradescope", "prairielearn", "junit")
@@ -71,22 +72,11 @@ def side_body(side: Any) -> Any:
     return {"layers": finite_json(side)}
 
 
-def _num(value: Any) -> float:
-    """A number from the service: floats, or the strings it uses for non-finite values."""
-    if isinstance(value, str):
-        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[value]
-    return float(value)
-
-
-def _optional(value: Any) -> float | None:
-    return None if value is None else _num(value)
-
-
 # ---- grade -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Mismatch:
+class Mismatch(Wire):
     """A node outside tolerance (expected values only where revealed)."""
 
     node: str
@@ -98,20 +88,10 @@ class Mismatch:
     allowed: float | None = None
     problem: str | None = None
     calculation: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Mismatch:
-        return cls(
-            node=data["node"],
-            index=int(data["index"]),
-            got=_num(data["got"]),
-            expected=_optional(data.get("expected")),
-            abs_err=_optional(data.get("abs_err")),
-            rel_err=_optional(data.get("rel_err")),
-            allowed=_optional(data.get("allowed")),
-            problem=data.get("problem"),
-            calculation=data.get("calculation"),
-        )
+    expected_given_your_inputs: float | None = None
+    """What the reference computes from the submission's own previous-layer values."""
+    trace: dict[str, Any] | None = None
+    """The node's calculation (terms, bias, z, a) where the feedback includes traces."""
 
     def __str__(self) -> str:
         if self.problem:
@@ -122,7 +102,21 @@ class Mismatch:
 
 
 @dataclass(frozen=True)
-class LayerGrade:
+class FollowThrough(Wire):
+    """A node that differs from the reference but is right given the submission's own
+    inputs to its layer (credited as follow-through)."""
+
+    node: str
+    index: int
+    got: float
+    expected_reference: float | None = None
+    expected_given_your_inputs: float | None = None
+    abs_err: float | None = None
+    allowed: float | None = None
+
+
+@dataclass(frozen=True)
+class LayerGrade(Wire):
     """One layer of one test case."""
 
     name: str
@@ -136,26 +130,15 @@ class LayerGrade:
     nodes_failed: int
     mismatches: list[Mismatch]
     problems: list[str]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LayerGrade:
-        return cls(
-            name=data["name"],
-            activation=data["activation"],
-            points=float(data["points"]),
-            max_points=float(data["max_points"]),
-            passed=bool(data["passed"]),
-            nodes_total=int(data["nodes_total"]),
-            nodes_ok=int(data["nodes_ok"]),
-            nodes_follow_through=int(data["nodes_follow_through"]),
-            nodes_failed=int(data["nodes_failed"]),
-            mismatches=[Mismatch.from_dict(m) for m in data["mismatches"]],
-            problems=list(data.get("problems", [])),
-        )
+    tolerance: dict[str, float]
+    """The tolerance applied to this layer (``rtol``, ``atol``)."""
+    more_mismatches: int
+    """Mismatches left out of ``mismatches`` to keep the feedback short."""
+    follow_through: list[FollowThrough]
 
 
 @dataclass(frozen=True)
-class CaseGrade:
+class CaseGrade(Wire):
     """One test input."""
 
     id: str
@@ -166,21 +149,9 @@ class CaseGrade:
     layers: list[LayerGrade]
     problems: list[str]
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CaseGrade:
-        return cls(
-            id=data["id"],
-            name=data["name"],
-            visibility=data["visibility"],
-            points=float(data["points"]),
-            max_points=float(data["max_points"]),
-            layers=[LayerGrade.from_dict(layer) for layer in data["layers"]],
-            problems=list(data.get("problems", [])),
-        )
-
 
 @dataclass(frozen=True)
-class GradeResult:
+class GradeResult(Wire):
     """The native grade document, typed; ``raw`` is the document itself."""
 
     gradable: bool
@@ -189,23 +160,12 @@ class GradeResult:
     max_points: float
     tolerance_used: dict[str, Any]
     cases: list[CaseGrade]
+    summary: str
+    """One line: points, cases passed."""
+    truncated: bool
+    """True when the feedback was shortened to fit the size budget."""
     format_errors: list[str] = field(default_factory=list)
-    truncated: bool = False
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> GradeResult:
-        return cls(
-            gradable=bool(data["gradable"]),
-            score=float(data["score"]),
-            points=float(data["points"]),
-            max_points=float(data["max_points"]),
-            tolerance_used=dict(data["tolerance_used"]),
-            cases=[CaseGrade.from_dict(c) for c in data["cases"]],
-            format_errors=list(data.get("format_errors", [])),
-            truncated=bool(data.get("truncated", False)),
-            raw=dict(data),
-        )
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, metadata=WHOLE_DOCUMENT)
 
     @property
     def ok(self) -> bool:
@@ -239,40 +199,30 @@ class GradeResult:
 
 
 @dataclass(frozen=True)
-class LayerComparison:
+class LayerComparison(Wire):
     """One layer of a comparison."""
 
     index: int
     name: str
     ok: bool
-    nodes_total: int
-    nodes_ok: int
+    nodes_total: int = 0
+    nodes_ok: int = 0
     max_abs_err: float | None = None
     mean_abs_err: float | None = None
     max_rel_err: float | None = None
     mean_rel_err: float | None = None
     problem: str | None = None
     mismatches: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LayerComparison:
-        return cls(
-            index=int(data["index"]),
-            name=data["name"],
-            ok=bool(data["ok"]),
-            nodes_total=int(data.get("nodes_total", 0)),
-            nodes_ok=int(data.get("nodes_ok", 0)),
-            max_abs_err=_optional(data.get("max_abs_err")),
-            mean_abs_err=_optional(data.get("mean_abs_err")),
-            max_rel_err=_optional(data.get("max_rel_err")),
-            mean_rel_err=_optional(data.get("mean_rel_err")),
-            problem=data.get("problem"),
-            mismatches=list(data.get("mismatches", [])),
-        )
+    activation: str | None = None
+    values_total: int | None = None
+    values_ok: int | None = None
+    values_not_comparable: int | None = None
+    nodes: list[dict[str, Any]] | None = None
+    """Per node: ``node``, ``index``, ``ok``, ``max_abs_err``, ``max_rel_err``."""
 
 
 @dataclass(frozen=True)
-class CompareResult:
+class CompareResult(Wire):
     """Per-layer differences between a reference and a candidate."""
 
     ok: bool
@@ -280,18 +230,7 @@ class CompareResult:
     samples: int
     layers: list[LayerComparison]
     first_mismatches: list[dict[str, Any]]
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CompareResult:
-        return cls(
-            ok=bool(data["ok"]),
-            tolerance_used=dict(data["tolerance_used"]),
-            samples=int(data["samples"]),
-            layers=[LayerComparison.from_dict(layer) for layer in data["layers"]],
-            first_mismatches=list(data["first_mismatches"]),
-            raw=dict(data),
-        )
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, metadata=WHOLE_DOCUMENT)
 
     def __str__(self) -> str:
         lines = []
