@@ -5,7 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: venv serve test lint typecheck openapi bench bench-smoke soak container-test screenshots clean
+.PHONY: venv serve test test-fast test-live check lint format typecheck openapi openapi-check \
+	bench bench-smoke soak container-test screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -28,16 +29,36 @@ serve: $(BIN)/.service-installed  ## Start the service on http://127.0.0.1:$(POR
 test: $(BIN)/.installed  ## Run the whole test suite (starts its own gunicorn processes).
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The fast lane: the numpy core and everything in process (Flask's test client, the client
+# against hand-written documents); no gunicorn, podman, Chromium or other subprocesses. The
+# schemathesis module is all live, and its plugin alone costs ~10 s of collection.
+FAST := -m "not live and not slow" -p no:schemathesis --ignore=tests/contract/test_schemathesis.py
+test-fast: $(BIN)/.installed  ## Core and in-process tests, under a minute.
+	$(BIN)/python -m pytest $(FAST) $(PYTEST_ARGS)
+
+test-live: $(BIN)/.installed  ## Only the tests that start gunicorn, podman or Chromium.
+	$(BIN)/python -m pytest -m "live" $(PYTEST_ARGS)
+
+# Everything CI checks before it runs the tests (.ci/run calls this); also the pre-commit hooks.
+check: lint typecheck openapi-check  ## Lint, format check, types, OpenAPI in sync.
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+format: $(BIN)/.installed  ## Apply ruff's fixes and formatting.
+	$(BIN)/ruff check --fix-only .
+	$(BIN)/ruff format .
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
 openapi: $(BIN)/.installed  ## Regenerate the schemas in openapi.yaml from the pydantic models.
 	$(BIN)/python scripts/openapi_sync.py
+
+openapi-check: $(BIN)/.installed  ## Fail if openapi.yaml's schemas differ from the pydantic models.
+	$(BIN)/python scripts/openapi_sync.py --check
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m pip install -q --group bench

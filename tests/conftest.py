@@ -1,4 +1,10 @@
-"""Fixtures shared by every test package."""
+"""Fixtures shared by every test package, and the ``live`` marker.
+
+A test is ``live`` when it starts real processes: gunicorn (through a fixture in
+:data:`LIVE_FIXTURES`, or a transport fixture's ``gunicorn`` parameter), podman or Chromium.
+``make test-fast`` deselects them (``-m "not live"``); :data:`tests.support.LIVE_PROCESSES_ALLOWED`
+makes an unmarked test that starts gunicorn fail instead of slowing the fast lane down.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,25 @@ from flask.testing import FlaskClient
 
 from nntrace_service.app import create_app
 from nntrace_service.settings import Settings
+from tests import support
 from tests.support import running_gunicorn
+
+LIVE_FIXTURES = frozenset({"live_server", "small_server", "limited_server"})
+"""Fixtures that start a gunicorn process; a test using one is marked ``live``."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``live`` every test that uses a gunicorn fixture (before ``-m`` selects)."""
+    for item in items:
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Only a test marked ``live`` may start gunicorn (checked in tests.support)."""
+    support.LIVE_PROCESSES_ALLOWED = item.get_closest_marker("live") is not None
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "service" / "gunicorn.conf.py"
 
 
+LIVE_PROCESSES_ALLOWED = True
+"""False while pytest runs a test that is not marked ``live`` (tests/conftest.py sets it):
+starting gunicorn there fails, so the marker that ``make test-fast`` filters on cannot fall
+out of step with what a test does. The benchmarks leave it True."""
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as sock:
@@ -33,6 +39,11 @@ def gunicorn_process(
     app to serve instead of the service, say). Stopped with SIGTERM afterwards; the log is
     shown if it never becomes ready. The test suite and the benchmarks both start theirs
     here."""
+    if not LIVE_PROCESSES_ALLOWED:
+        raise RuntimeError(
+            "this test starts gunicorn but is not marked live: use a fixture from "
+            "tests/conftest.py LIVE_FIXTURES or add @pytest.mark.live"
+        )
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn",

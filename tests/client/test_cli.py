@@ -16,6 +16,8 @@ from tests.client.fakes import silent_server
 from tests.client.reference import naive_forward
 from tests.support import SEED_INPUTS, free_port, seed_network
 
+pytestmark = pytest.mark.live  # every test runs the nntrace command in a subprocess
+
 CONSOLE_SCRIPT = Path(sys.executable).with_name("nntrace")
 
 

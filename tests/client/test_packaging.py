@@ -29,6 +29,8 @@ import pytest
 
 from tests.support import ROOT, seed_network
 
+pytestmark = pytest.mark.live  # builds the wheel and installs it in a fresh venv
+
 BLOCKER = '''
 import importlib.abc, sys
 

@@ -17,6 +17,7 @@ README = (ROOT / "README.md").read_text()
 BASH_BLOCKS = re.findall(r"```bash\n(.*?)```", README, flags=re.DOTALL)
 
 
+@pytest.mark.live
 @pytest.mark.container
 @pytest.mark.skipif(
     os.environ.get("NNTRACE_CONTAINER_TESTS") != "1",

@@ -15,6 +15,8 @@ import pytest
 from tests.grading.support import check_gradescope, check_junit, check_prairielearn, strict_json
 from tests.support import ROOT, free_port
 
+pytestmark = pytest.mark.live  # runs the example scripts in subprocesses
+
 EXAMPLES = ROOT / "examples"
 
 

@@ -51,6 +51,7 @@ def large_body(fmt: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["gradescope", "prairielearn", "junit"])
 def test_large_results_fit_by_truncating(client: FlaskClient, fmt: str) -> None:
     """The document stays within 1 MB (JUnit: a 200 kB budget given here), still valid and
@@ -80,6 +81,7 @@ def test_large_results_fit_by_truncating(client: FlaskClient, fmt: str) -> None:
         assert "shortened" in document["message"]
 
 
+@pytest.mark.slow
 def test_native_full_detail_is_larger(client: FlaskClient) -> None:
     """Without a budget, native keeps every mismatch the request asked for (here, all)."""
     body = large_body("native")
@@ -90,6 +92,7 @@ def test_native_full_detail_is_larger(client: FlaskClient) -> None:
     assert len(document["cases"][0]["layers"][0]["mismatches"]) == WIDTH
 
 
+@pytest.mark.slow
 def test_small_budget_still_valid(client: FlaskClient) -> None:
     """Even a 10 kB budget yields a valid PrairieLearn object with the right score."""
     body = large_body("prairielearn")

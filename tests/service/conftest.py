@@ -132,7 +132,7 @@ def http_call(base_url: str) -> Call:
     return _call_over(send)
 
 
-@pytest.fixture(params=["flask", "gunicorn"])
+@pytest.fixture(params=["flask", pytest.param("gunicorn", marks=pytest.mark.live)])
 def api(request: pytest.FixtureRequest, client: FlaskClient) -> Call:
     """Default settings over either transport, for happy paths."""
     if request.param == "flask":
@@ -148,7 +148,7 @@ def limited_server() -> Iterator[str]:
         yield base_url
 
 
-@pytest.fixture(params=["flask", "gunicorn"])
+@pytest.fixture(params=["flask", pytest.param("gunicorn", marks=pytest.mark.live)])
 def call(request: pytest.FixtureRequest) -> Call:
     """The same request over either transport, both with :data:`LIMITS`."""
     if request.param == "flask":

@@ -49,7 +49,7 @@ def _browser_missing() -> str | None:
 _MISSING = _browser_missing()
 if _MISSING and os.environ.get("NNTRACE_BROWSER_TESTS") == "1":
     pytest.fail(f"NNTRACE_BROWSER_TESTS=1 but {_MISSING}", pytrace=False)
-pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+pytestmark = [pytest.mark.live, pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")]
 
 
 class Page:
