@@ -22,6 +22,7 @@ Run: ``python bench/core_bench.py [--smoke] [--out FILE]``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import sys
@@ -337,7 +338,7 @@ def bench_config(
     with threadpool_limits(limits=threads, user_api="blas"):
         row["max_abs_diff"] = check_agreement(engines, x)
         times = time_many(
-            {name: (lambda e=engine: e(x)) for name, engine in engines.items()},
+            {name: functools.partial(engine, x) for name, engine in engines.items()},
             **timing,
             settle=settle if threads > 1 else 0.0,
         )
@@ -399,7 +400,7 @@ def bench_traces(timing: dict[str, Any], smoke: bool) -> list[dict[str, Any]]:
             return documents
 
         work: dict[str, Callable[[], object]] = {
-            "forward": lambda n=network, xs=x: forward(n, xs, dtype="float32"),
+            "forward": functools.partial(forward, network, x, dtype="float32"),
             "arrays": traced,
             "columns json": lambda: orjson.dumps(structure(traced()), option=numpy_json),
             "columns base64": lambda: orjson.dumps(

@@ -46,17 +46,19 @@ sys.meta_path.insert(0, _NoService())
 '''
 
 
-def _run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NNTRACE_", "PYTHON"))}
-    env.update(kwargs.pop("env", {}))  # type: ignore[call-overload]
+def _run(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a command with this environment minus NNTRACE_* and PYTHON* variables, plus ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("NNTRACE_", "PYTHON"))}
     return subprocess.run(
         [str(a) for a in args],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
-        env=env,
-        **kwargs,  # type: ignore[arg-type]
+        env={**clean, **(env or {})},
+        cwd=cwd,
     )
 
 

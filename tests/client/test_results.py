@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 import nntrace
 from tests.support import SEED_INPUTS, seed_network
@@ -130,7 +131,7 @@ class TestPlots:
         assert isinstance(figure, Figure)
         hidden = figure.axes[0]
         assert hidden.get_title() == "hidden (sigmoid)"
-        heights = [patch.get_height() for patch in hidden.patches]
+        heights = [bar.get_height() for bar in hidden.patches if isinstance(bar, Rectangle)]
         assert heights[:4] == pytest.approx(traced.layer("hidden").preactivations[1].tolist())
 
     def test_plot_activations(self, sdk: nntrace.Client) -> None:
@@ -140,8 +141,8 @@ class TestPlots:
         values, slopes = figure.axes
         relu = values.get_lines()[2]
         assert [line.get_label() for line in values.get_lines()[:3]] == ["sigmoid", "tanh", "relu"]
-        assert relu.get_ydata().tolist() == [0.0, 0.0, 0.0, 1.0, 2.0]
-        assert slopes.get_lines()[1].get_ydata()[2] == pytest.approx(1.0)
+        assert np.asarray(relu.get_ydata()).tolist() == [0.0, 0.0, 0.0, 1.0, 2.0]
+        assert np.asarray(slopes.get_lines()[1].get_ydata())[2] == pytest.approx(1.0)
 
     def test_plot_activations_from_environment(
         self, live_server: str, monkeypatch: pytest.MonkeyPatch

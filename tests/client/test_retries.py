@@ -206,7 +206,7 @@ class FakeSession(requests.Session):
         self.error = error
         self.attempts = 0
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         self.attempts += 1
         raise self.error
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pytest
@@ -149,8 +149,13 @@ def _at_kink(name: str, params: Params, dtype: DType, x: float) -> bool:
     return float(np.array(x, dtype=dtype)) in ref.kinks(name, params)
 
 
-FINITE_VALUE_CASES = [case for case in VALUE_CASES if not _overflows(*case.values)]
-DERIVATIVE_CASES = [case for case in FINITE_VALUE_CASES if not _at_kink(*case.values)]
+def _values(case: Any) -> tuple[str, Params, DType, float]:
+    """A VALUE_CASES parameter set as the tuple the test receives."""
+    return cast(tuple[str, Params, DType, float], case.values)
+
+
+FINITE_VALUE_CASES = [case for case in VALUE_CASES if not _overflows(*_values(case))]
+DERIVATIVE_CASES = [case for case in FINITE_VALUE_CASES if not _at_kink(*_values(case))]
 
 
 @pytest.mark.parametrize(("name", "params", "dtype", "x"), FINITE_VALUE_CASES)
@@ -387,11 +392,16 @@ def test_axis_value_matches_mpmath(name: str, dtype: DType, row: list[float]) ->
         _assert_close(float(a[0, i]), w, dtype, f"{name}({z[0].tolist()})[{i}]")
 
 
+def _axis_row(name: str, dtype: DType, row: list[float]) -> tuple[str, list[float]]:
+    """The row as the dtype rounds it."""
+    return name, np.array(row, dtype=dtype).tolist()
+
+
 # Rows where an input sits exactly at sparsemax's tau have no Jacobian to compare with.
 SMOOTH_AXIS_CASES = [
     case
     for case in AXIS_CASES
-    if not ref.axis_at_kink(case.values[0], np.array(case.values[2], dtype=case.values[1]).tolist())
+    if not ref.axis_at_kink(*_axis_row(*cast(tuple[str, DType, list[float]], case.values)))
 ]
 
 

@@ -77,12 +77,15 @@ VALID: list[tuple[str, Ref, tuple[float, ...]]] = [
     ("--x", lambda x: x, GENERIC),
 ]
 
-TOLERANCES = {np.float64: (1e-11, 1e-13), np.float32: (2e-5, 2e-6)}
+TOLERANCES: dict[type, tuple[float, float]] = {
+    np.float64: (1e-11, 1e-13),
+    np.float32: (2e-5, 2e-6),
+}
 
 
 def _check(expression: str, reference: Ref, points: tuple[float, ...], dtype: type) -> None:
     activation = compile_activation(expression)
-    z = np.array([points, points[::-1]], dtype=dtype)  # (batch, units)
+    z: np.ndarray = np.array([points, points[::-1]], dtype=dtype)  # (batch, units)
     a = activation.forward(z)
     d = activation.derivative(z, a)
     for result in (a, d):
@@ -180,8 +183,8 @@ def test_every_elementwise_catalog_entry_composes(name: str, dtype: type) -> Non
             compile_activation(f"{name}(x)")
         return
     defaults = {p.name: p.default for p in entry.parameters}
-    z = np.linspace(-6, 6, 49, dtype=dtype).reshape(7, 7)
-    inner = (2 * z - 1).astype(dtype)
+    z: np.ndarray = np.linspace(-6, 6, 49, dtype=dtype).reshape(7, 7)
+    inner: np.ndarray = (2 * z - 1).astype(dtype)
     activation = compile_activation(f"{name}(2 * x - 1)")
     a = activation.forward(z)
     d = activation.derivative(z, a)
@@ -625,7 +628,7 @@ def test_bind_expression_end_to_end() -> None:
     assert bound.kind == "elementwise"
     assert bound.is_linear is False
     assert bound.to_spec() == {"expression": "x * sigmoid(1.702 * x)"}
-    assert bind(bound.to_spec()).to_spec() == bound.to_spec()  # type: ignore[arg-type]
+    assert bind(bound.to_spec()).to_spec() == bound.to_spec()
 
 
 def test_bind_refuses_hostile_expressions() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -106,7 +107,7 @@ NETWORKS = {
 
 class TestLayerTraces:
     @pytest.mark.parametrize("dtype", ["float64", "float32"])
-    def test_products_match_a_naive_loop(self, dtype: str) -> None:
+    def test_products_match_a_naive_loop(self, dtype: Literal["float64", "float32"]) -> None:
         """products[s, j, i] is weights[j][i] × the layer's input i, term by term."""
         network = random_network([20, 6, 3], ["tanh", "softmax"], seed=3)
         x = np.random.default_rng(0).normal(size=(4, 20))

@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 GRADESCOPE_SCHEMA = json.loads((HERE / "gradescope_results.schema.json").read_text())
 PRAIRIELEARN_SCHEMA = json.loads((HERE / "prairielearn_results.schema.json").read_text())
 
-REFERENCE = {
+REFERENCE: dict[str, Any] = {
     "input_size": 2,
     "layers": [
         {

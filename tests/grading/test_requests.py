@@ -230,7 +230,10 @@ def test_too_many_layer_values_to_grade(client: FlaskClient) -> None:
 @pytest.mark.parametrize("settings", [Settings(max_layer_values=10)])
 def test_too_many_layer_values_to_compare(client: FlaskClient) -> None:
     """/v1/compare checks the same limit for a network side."""
-    body = {"reference": {"network": REFERENCE}, "candidate": {"network": REFERENCE}}
+    body: dict[str, Any] = {
+        "reference": {"network": REFERENCE},
+        "candidate": {"network": REFERENCE},
+    }
     body["inputs"] = [[1.0, 2.0], [-1.0, 0.5]]
 
     response = client.post("/v1/compare", json=body)

@@ -21,7 +21,7 @@ from nntrace_service.app import create_app
 from nntrace_service.settings import Settings
 from tests.support import running_gunicorn
 
-LIMITS: dict[str, int] = {
+LIMITS: dict[str, Any] = {
     "max_body_bytes": 4096,
     "max_layers": 3,
     "max_units": 8,
