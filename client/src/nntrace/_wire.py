@@ -70,70 +70,105 @@ class Wire:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Parse a response document (see the module docstring for the rules)."""
+        plan = cls.__dict__.get("_wire_plan") or _plan(cls)
         values: dict[str, Any] = {}
-        for spec in _specs(cls):
-            if spec.role == _EXTRA:
-                values[spec.name] = {k: v for k, v in data.items() if k not in _members(cls)}
-            elif spec.role == _WHOLE:
-                values[spec.name] = dict(data)
-            elif spec.required or data.get(spec.name) is not None:
-                values[spec.name] = _read(spec, data[spec.name])
+        for name, required, read in plan.reads:
+            if required:
+                value = data[name]
+            else:
+                value = data.get(name)
+                if value is None:
+                    continue
+            try:
+                values[name] = read(value)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"{name}: {error}") from None
+        if plan.extra is not None:
+            values[plan.extra] = {k: v for k, v in data.items() if k not in plan.members}
+        if plan.whole is not None:
+            values[plan.whole] = dict(data)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         """The response document again: known members in field order, then unknown ones."""
+        cls = type(self)
+        plan = cls.__dict__.get("_wire_plan") or _plan(cls)
         document: dict[str, Any] = {}
-        extra: Mapping[str, Any] = {}
-        for spec in _specs(type(self)):
-            value = getattr(self, spec.name)
-            if spec.role == _EXTRA:
-                extra = value
-            elif spec.role is None and (spec.required or value is not None):
-                document[spec.name] = _write(value)
-        document.update(extra)
+        for name, required, write in plan.writes:
+            value = getattr(self, name)
+            if value is None:
+                if required:
+                    document[name] = None
+            else:
+                document[name] = value if write is None else write(value)
+        if plan.extra is not None:
+            document.update(getattr(self, plan.extra))
         return document
 
 
 @dataclasses.dataclass(frozen=True)
 class FieldSpec:
-    """One field of a :class:`Wire` type: its member name, whether the service always sends
-    it, and how to read its value."""
+    """One member of a :class:`Wire` type's document: its name, its type, and whether the
+    service always sends it."""
 
     name: str
     annotation: Any
     required: bool
-    role: str | None
-    read: Callable[[Any], Any]
 
 
-_SPECS: dict[type[Wire], tuple[FieldSpec, ...]] = {}
+Reader: TypeAlias = Callable[[Any], Any]
+Writer: TypeAlias = Callable[[Any], Any] | None
+"""``None``: the value is written as it is."""
 
 
-def _specs(cls: type[Wire]) -> tuple[FieldSpec, ...]:
-    """The fields of ``cls`` with their readers, worked out once per class."""
-    if cls not in _SPECS:
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """How to read and write one :class:`Wire` type, worked out once from its fields."""
+
+    fields: tuple[FieldSpec, ...]
+    members: frozenset[str]
+    reads: tuple[tuple[str, bool, Reader], ...]
+    writes: tuple[tuple[str, bool, Writer], ...]
+    extra: str | None
+    whole: str | None
+
+
+_PLANS: dict[type[Wire], _Plan] = {}
+
+
+def _plan(cls: type[Wire]) -> _Plan:
+    """The plan of ``cls``, made on first use (when every type it names exists) and kept on
+    the class as ``_wire_plan``."""
+    plan = _PLANS.get(cls)
+    if plan is None:
         hints = typing.get_type_hints(cls, include_extras=True)
-        _SPECS[cls] = tuple(
+        fields = dataclasses.fields(typing.cast(Any, cls))
+        roles = {f.metadata.get(_ROLE): f.name for f in fields}
+        specs = tuple(
             FieldSpec(
                 name=f.name,
                 annotation=hints[f.name],
                 required=f.default is dataclasses.MISSING
                 and f.default_factory is dataclasses.MISSING,
-                role=f.metadata.get(_ROLE),
-                read=_reader(hints[f.name]),
             )
-            for f in dataclasses.fields(typing.cast(Any, cls))
+            for f in fields
+            if _ROLE not in f.metadata
         )
-    return _SPECS[cls]
+        plan = _PLANS[cls] = _Plan(
+            fields=specs,
+            members=frozenset(spec.name for spec in specs),
+            reads=tuple((s.name, s.required, _reader(s.annotation)) for s in specs),
+            writes=tuple((s.name, s.required, _writer(s.annotation)) for s in specs),
+            extra=roles.get(_EXTRA),
+            whole=roles.get(_WHOLE),
+        )
+        type.__setattr__(cls, "_wire_plan", plan)
+    return plan
 
 
 def wire_fields(cls: type[Wire]) -> tuple[FieldSpec, ...]:
     """The fields of ``cls`` that are members of the response document."""
-    return tuple(spec for spec in _specs(cls) if spec.role is None)
-
-
-def _members(cls: type[Wire]) -> frozenset[str]:
-    return frozenset(spec.name for spec in wire_fields(cls))
+    return _plan(cls).fields
 
 
 def _reader(annotation: Any) -> Callable[[Any], Any]:
@@ -168,14 +203,6 @@ def _reader(annotation: Any) -> Callable[[Any], Any]:
     return _as_sent
 
 
-def _read(spec: FieldSpec, value: Any) -> Any:
-    """``value`` read as ``spec`` says; an error names the member (``layers: outputs: ...``)."""
-    try:
-        return spec.read(value)
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{spec.name}: {error}") from None
-
-
 def _array(value: Any, ndim: int | None = None) -> FloatArray:
     array = decode_binary(value) if isinstance(value, Mapping) else np.asarray(value, np.float64)
     if ndim is not None and array.ndim != ndim:
@@ -193,8 +220,38 @@ def _as_sent(value: Any) -> Any:
     return value
 
 
+def _writer(annotation: Any) -> Writer:
+    """How to write a value of ``annotation`` as JSON data (``None``: as it is)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Annotated or origin is np.ndarray or annotation is np.ndarray:
+        return _to_list
+    if isinstance(annotation, type) and issubclass(annotation, Wire):
+        return _to_dict
+    if origin in (list, tuple):
+        item = _writer(args[0]) if len(args) == 1 or args[-1] is Ellipsis else _write
+        return list if item is None else lambda value: [item(v) for v in value]
+    if origin is dict:
+        return dict
+    if origin in (typing.Union, types.UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        if len(kinds) == 1:
+            return _writer(kinds[0])  # to_dict never passes None to a writer
+    if annotation in (int, float, str, bool):
+        return None
+    return _write
+
+
+def _to_list(value: Any) -> Any:
+    return value.tolist()
+
+
+def _to_dict(value: Wire) -> dict[str, Any]:
+    return value.to_dict()
+
+
 def _write(value: Any) -> Any:
-    """A field's value as JSON data."""
+    """Any value as JSON data, by what it is (for types the writers above do not cover)."""
     if isinstance(value, Wire):
         return value.to_dict()
     if isinstance(value, np.ndarray):
