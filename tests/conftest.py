@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from nntrace_service.app import create_app
+from nntrace_service.observability.logs import REQUEST_ID
 from nntrace_service.settings import Settings
 from tests import support
 from tests.support import running_gunicorn
@@ -44,6 +45,14 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("NNTRACE_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _no_request_id() -> None:
+    """Start every test outside any request: a Flask test-client response nobody closed
+    leaves its request id set (the middleware clears it when the body is closed), and log
+    records of the next test would carry it."""
+    REQUEST_ID.set("")
 
 
 @pytest.fixture
