@@ -4,7 +4,9 @@ gunicorn)."""
 
 from __future__ import annotations
 
+import base64
 import math
+import struct
 from typing import Any
 
 import numpy as np
@@ -45,6 +47,16 @@ class TestReading:
         assert layer.activations[0, 1] == 2.0
         assert layer.derivatives is None and layer.mean_abs_gradient is None
         assert result.nodes is None and result.gradients is None
+
+    def test_arrays_in_base64_form(self) -> None:
+        """An array may come as little-endian bytes in base64 (``"encoding": "base64"``)."""
+        packed = base64.b64encode(struct.pack("<3d", 1.5, -2.0, 0.25)).decode()
+        document = {"encoding": "base64", "dtype": "float64", "shape": [1, 3], "data": packed}
+
+        result = nntrace.Evaluation.from_dict(_evaluation(outputs=document))
+
+        assert result.outputs.tolist() == [[1.5, -2.0, 0.25]]
+        assert result.to_dict()["outputs"] == [[1.5, -2.0, 0.25]]
 
     def test_missing_required_member_is_a_key_error(self) -> None:
         """The client turns this into APIResponseValidationError."""
