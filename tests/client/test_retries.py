@@ -244,6 +244,7 @@ def test_transport_failures_are_retried_when_not_sent(
     assert isinstance(caught.value, nntrace.APITimeoutError) == ("timeout" in name)
 
 
+@pytest.mark.live
 def test_slow_post_runs_once_on_a_real_service(tmp_path: Path) -> None:
     """Against a real gunicorn: a POST that outlives the client's read timeout is not sent
     again (the old client ran a heavy evaluation three times); the access log counts it."""
