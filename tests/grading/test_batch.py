@@ -55,7 +55,7 @@ CLASS = {
 }
 
 
-@pytest.fixture(params=["flask", "gunicorn"])
+@pytest.fixture(params=["flask", pytest.param("gunicorn", marks=pytest.mark.live)])
 def post(request: pytest.FixtureRequest, client: FlaskClient) -> Iterator[Post]:
     """POST /v1/grade?format=... over either transport: (status, parsed JSON)."""
     if request.param == "flask":
