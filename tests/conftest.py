@@ -21,8 +21,8 @@ from nntrace_service.settings import Settings
 from tests import support
 from tests.support import running_gunicorn
 
-LIVE_FIXTURES = frozenset({"live_server", "small_server", "limited_server"})
-"""Fixtures that start a gunicorn process; a test using one is marked ``live``."""
+LIVE_FIXTURES = frozenset({"live_server", "small_server", "limited_server", "browser"})
+"""Fixtures that start gunicorn (or Chromium: ``browser``); a test using one is ``live``."""
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -47,7 +47,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if _MISSING is None:
         return
     for item in items:
-        if "explorer" in item.fixturenames or "browser" in item.fixturenames:
+        if {"explorer", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.skip(reason=_MISSING))
 
 
@@ -98,7 +98,12 @@ def make_explorer(browser: Any, live_server: str) -> Iterator[Callable[..., Expl
         page = context.new_page()
         explorer = Explorer(page, live_server)
         context.route("**/*", _guard(explorer))
-        page.on("console", lambda m: m.type == "error" and explorer.console_errors.append(m.text))
+
+        def console(message: Any, errors: list[str] = explorer.console_errors) -> None:
+            if message.type == "error":
+                errors.append(message.text)
+
+        page.on("console", console)
         page.on("pageerror", lambda e: explorer.console_errors.append(f"uncaught: {e}"))
         made.append((context, explorer))
         return explorer
