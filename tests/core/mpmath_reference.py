@@ -64,9 +64,11 @@ def _elu(x: Mpf, alpha: float = 1.0) -> Mpf:
     return x if x > 0 else alpha * (mp.exp(x) - 1)
 
 
-def _selu(x: Mpf) -> Mpf:
-    alpha, scale = mp.mpf(_SELU_ALPHA), mp.mpf(_SELU_SCALE)
-    return scale * (x if x > 0 else alpha * (mp.exp(x) - 1))
+def _selu(x: Mpf, alpha: float | None = None, scale: float | None = None) -> Mpf:
+    """Keras's 32-digit constants by default, else the given (float) values exactly."""
+    a = mp.mpf(_SELU_ALPHA) if alpha is None else mpf(alpha)
+    s = mp.mpf(_SELU_SCALE) if scale is None else mpf(scale)
+    return s * (x if x > 0 else a * (mp.exp(x) - 1))
 
 
 def _celu(x: Mpf, alpha: float = 1.0) -> Mpf:
@@ -104,8 +106,41 @@ def _sparse_sigmoid(x: Mpf) -> Mpf:
     return (x + 1) / 2
 
 
-def _hard_sigmoid(x: Mpf) -> Mpf:
-    return min(max(x + 3, mp.zero), mp.mpf(6)) / 6
+def _hard_sigmoid(x: Mpf, alpha: float | None = None, beta: float = 0.5) -> Mpf:
+    """Keras 3's relu6(x + 3)/6 (exactly 1/6) by default; ONNX's clip(alpha x + beta, 0, 1)."""
+    if alpha is None or (alpha == 1 / 6 and beta == 0.5):
+        return min(max(x + 3, mp.zero), mp.mpf(6)) / 6
+    return min(max(mpf(alpha) * x + mpf(beta), mp.zero), mp.one)
+
+
+def _softplus(x: Mpf, beta: float = 1.0, threshold: float | None = None) -> Mpf:
+    """PyTorch's form: x itself above beta x > threshold, else ln(1 + e^(beta x))/beta."""
+    if threshold is not None and beta * x > threshold:
+        return x
+    return mp.log1p(mp.exp(beta * x)) / beta
+
+
+def _prelu(x: Mpf, alpha: float = 0.0) -> Mpf:
+    return x if x >= 0 else mpf(alpha) * x
+
+
+def _rrelu(x: Mpf, lower: float = 0.125, upper: float = 1 / 3) -> Mpf:
+    return x if x >= 0 else (mpf(lower) + mpf(upper)) / 2 * x
+
+
+def _shrink(x: Mpf, lambd: float = 0.5, bias: float = 0.0) -> Mpf:
+    """ONNX's definition, in its order (x < -lambd first)."""
+    if x < -lambd:
+        return x + bias
+    if x > lambd:
+        return x - bias
+    return mp.zero
+
+
+def _clip(x: Mpf, min: float | None = None, max: float | None = None) -> Mpf:
+    """ONNX Clip: min(max(x, min), max), so every output is max when min > max."""
+    y = x if min is None else (mpf(min) if x < min else x)
+    return y if max is None else (mpf(max) if y > max else y)
 
 
 def _threshold(x: Mpf, threshold: float, default_value: float) -> Mpf:
@@ -122,8 +157,13 @@ ELEMENTWISE: dict[str, Callable[..., Mpf]] = {
     "relu6": lambda x: min(max(x, mp.zero), mp.mpf(6)),
     "elu": _elu,
     "selu": _selu,
+    "prelu": _prelu,
+    "rrelu": _rrelu,
+    "shrink": _shrink,
+    "clip": _clip,
+    "thresholded_relu": lambda x, threshold=1.0: x if x > threshold else mp.zero,
     "celu": _celu,
-    "softplus": lambda x: mp.log1p(mp.exp(x)),
+    "softplus": _softplus,
     "softsign": lambda x: x / (1 + abs(x)),
     "squareplus": lambda x, b=4.0: (x + mp.sqrt(x * x + b)) / 2,
     "sparse_plus": _sparse_plus,
@@ -131,7 +171,9 @@ ELEMENTWISE: dict[str, Callable[..., Mpf]] = {
     "gelu": _gelu,
     "mish": lambda x: x * mp.tanh(mp.log1p(mp.exp(x))),
     "tanh_shrink": lambda x: x - mp.tanh(x),
-    "hard_tanh": lambda x: min(max(x, -mp.one), mp.one),
+    "hard_tanh": lambda x, min_value=-1.0, max_value=1.0: min(
+        max(x, mpf(min_value)), mpf(max_value)
+    ),
     "sparse_sigmoid": _sparse_sigmoid,
     "hard_sigmoid": _hard_sigmoid,
     "hard_silu": lambda x: x * _hard_sigmoid(x),
@@ -174,6 +216,9 @@ def kinks(name: str, params: dict[str, ParamValue]) -> set[float]:
     Points where f has a corner but f' is continuous (celu, sparse_plus, elu with alpha = 1)
     are not kinks: the reference derivative is valid there.
     """
+    extra = _new_kinks(name, params)
+    if extra is not None:
+        return extra
     t = params.get("threshold", 0.5 if name.endswith("shrink") else 0.0)
     assert isinstance(t, float)
     if name == "relu":
@@ -189,7 +234,7 @@ def kinks(name: str, params: dict[str, ParamValue]) -> set[float]:
         "leaky_relu": {0.0},
         "relu6": {0.0, 6.0},
         "selu": {0.0},
-        "hard_tanh": {-1.0, 1.0},
+        "hard_tanh": {params.get("min_value", -1.0), params.get("max_value", 1.0)},  # type: ignore[arg-type]
         "sparse_sigmoid": {-1.0, 1.0},
         "hard_sigmoid": {-3.0, 3.0},
         "hard_silu": {-3.0, 3.0},
@@ -199,6 +244,31 @@ def kinks(name: str, params: dict[str, ParamValue]) -> set[float]:
         "squareplus": {0.0} if params.get("b", 4.0) == 0.0 else set(),
     }
     return fixed.get(name, set())
+
+
+def _new_kinks(name: str, params: dict[str, ParamValue]) -> set[float] | None:
+    """Kinks of the entries beyond Keras, and of Keras entries with nntrace's added parameters."""
+    p: dict[str, Any] = dict(params)
+    if name == "prelu":
+        return set() if p.get("alpha", 0.0) == 1.0 else {0.0}
+    if name == "rrelu":
+        return {0.0}
+    if name == "shrink":
+        lambd = p.get("lambd", 0.5)
+        return {-lambd, lambd}
+    if name == "clip":
+        return {b for b in (p.get("min"), p.get("max")) if b is not None}
+    if name == "thresholded_relu":
+        return {p.get("threshold", 1.0)}
+    if name == "hard_sigmoid":
+        alpha, beta = p.get("alpha", 1 / 6), p.get("beta", 0.5)
+        if alpha == 1 / 6 and beta == 0.5:
+            return {-3.0, 3.0}
+        return {-beta / alpha, (1 - beta) / alpha} if alpha else set()
+    if name == "softplus":
+        threshold = p.get("threshold")
+        return set() if threshold is None else {threshold / p.get("beta", 1.0)}
+    return None
 
 
 # ---- functions along the last axis -------------------------------------------------------------
@@ -233,6 +303,19 @@ def _sparsemax(xs: Sequence[Mpf]) -> list[Mpf]:
     return [max(x - tau, mp.zero) for x in xs]
 
 
+def _softmin(xs: Sequence[Mpf]) -> list[Mpf]:
+    return _softmax([-x for x in xs])
+
+
+def _hardmax(xs: Sequence[Mpf]) -> list[Mpf]:
+    """1 at the first maximum, written as a loop rather than argmax."""
+    best = 0
+    for i, x in enumerate(xs):
+        if x > xs[best]:
+            best = i
+    return [mp.one if i == best else mp.zero for i in range(len(xs))]
+
+
 def _glu(xs: Sequence[Mpf]) -> list[Mpf]:
     half = len(xs) // 2
     return [a * _sigma(b) for a, b in zip(xs[:half], xs[half:], strict=True)]
@@ -243,6 +326,8 @@ AXIS: dict[str, Callable[[Sequence[Mpf]], list[Mpf]]] = {
     "log_softmax": _log_softmax,
     "sparsemax": _sparsemax,
     "glu": _glu,
+    "softmin": _softmin,
+    "hardmax": _hardmax,
 }
 
 
@@ -279,8 +364,17 @@ def _jacobian(name: str, row: tuple[float, ...]) -> list[list[Mpf]]:
     return [[+columns[j][i] for j in range(n)] for i in range(len(columns[0]))]
 
 
+def _near_tie(row: Sequence[float]) -> bool:
+    """Two leading values closer than the Jacobian's difference step: hardmax jumps inside it."""
+    ranked = sorted(row, reverse=True)
+    return len(ranked) > 1 and ranked[0] - ranked[1] < 1e-300
+
+
 def axis_at_kink(name: str, row: Sequence[float]) -> bool:
     """Whether the Jacobian is undefined at ``row``: for sparsemax, an input exactly at tau."""
+    if name == "hardmax":  # a tie for the maximum: the output jumps there
+        top = max(row)
+        return sum(1 for x in row if x == top) > 1 or _near_tie(row)
     if name != "sparsemax":
         return False
     point = [mpf(x) for x in row]

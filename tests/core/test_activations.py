@@ -56,8 +56,10 @@ KERAS_NAMES = {
     "exponential", "hard_sigmoid", "hard_silu", "linear", "mish", "log_sigmoid", "log_softmax",
     "sparsemax",
 }  # fmt: skip
-AXIS_NAMES = ("softmax", "log_softmax", "sparsemax", "glu")
-ELEMENTWISE_NAMES = sorted(KERAS_NAMES - set(AXIS_NAMES))
+# Beyond Keras: so that every torch.nn activation module and ONNX activation operator has one.
+EXTENSION_NAMES = {"hardmax", "softmin", "prelu", "rrelu", "shrink", "clip", "thresholded_relu"}
+AXIS_NAMES = ("softmax", "log_softmax", "sparsemax", "glu", "softmin", "hardmax")
+ELEMENTWISE_NAMES = sorted((KERAS_NAMES | EXTENSION_NAMES) - set(AXIS_NAMES))
 
 # Non-default parameters, chosen as binary fractions so that float32 inputs hit kinks exactly.
 PARAMETER_CASES: list[tuple[str, Params]] = [
@@ -82,6 +84,28 @@ PARAMETER_CASES: list[tuple[str, Params]] = [
     ("hard_shrink", {"threshold": 2.0}),
     ("threshold", {"threshold": 0.5, "default_value": -1.0}),
     ("threshold", {"threshold": -1.0, "default_value": 2.5}),
+    # parameters nntrace adds to Keras entries (PyTorch's and ONNX's)
+    ("hard_sigmoid", {"alpha": 0.2}),  # ONNX's default
+    ("hard_sigmoid", {"alpha": 0.5, "beta": 0.25}),
+    ("hard_sigmoid", {"alpha": -0.25, "beta": 0.5}),
+    ("selu", {"alpha": 1.67326319217681884765625, "scale": 1.05070102214813232421875}),
+    ("softplus", {"beta": 2.0}),
+    ("softplus", {"beta": 0.5, "threshold": 20.0}),
+    ("softplus", {"threshold": 20.0}),  # PyTorch's default
+    ("hard_tanh", {"min_value": 0.0, "max_value": 6.0}),
+    ("hard_tanh", {"min_value": -0.5, "max_value": -0.5}),
+    # the entries beyond Keras
+    ("prelu", {"alpha": 0.25}),
+    ("prelu", {"alpha": 1.5}),
+    ("rrelu", {"lower": 0.25, "upper": 0.5}),
+    ("shrink", {"lambd": 1.0, "bias": 1.0}),
+    ("shrink", {"lambd": 0.5, "bias": 2.0}),
+    ("shrink", {"lambd": -0.5, "bias": 0.25}),
+    ("clip", {"min": -1.0, "max": 2.0}),
+    ("clip", {"min": 2.0, "max": -1.0}),  # min > max: every output is max (ONNX)
+    ("clip", {"min": 0.5}),
+    ("clip", {"max": 0.5}),
+    ("thresholded_relu", {"threshold": -0.5}),
 ]
 CASES: list[tuple[str, Params]] = [
     (n, {}) for n in ELEMENTWISE_NAMES if n != "threshold"
@@ -218,6 +242,17 @@ KINKS: list[tuple[str, Params, float, float]] = [
     ("squareplus", {"b": 0.0}, 0.0, 0.0),
     ("gelu", {}, 0.0, 0.5),
     ("gelu", {"approximate": True}, 0.0, 0.5),
+    ("prelu", {"alpha": 0.25}, 0.0, 0.25),
+    ("rrelu", {}, 0.0, (0.125 + 1 / 3) / 2),
+    ("shrink", {}, 0.5, 0.0),
+    ("shrink", {"bias": 0.5}, -0.5, 0.0),
+    ("clip", {"min": -1.0, "max": 2.0}, -1.0, 1.0),  # torch.clamp: 1 at the bounds
+    ("clip", {"min": -1.0, "max": 2.0}, 2.0, 1.0),
+    ("clip", {"min": 2.0, "max": -1.0}, 0.0, 0.0),
+    ("thresholded_relu", {}, 1.0, 0.0),
+    ("hard_tanh", {"min_value": 0.0, "max_value": 6.0}, 6.0, 0.0),
+    ("hard_sigmoid", {"alpha": 0.25}, -2.0, 0.0),
+    ("softplus", {"threshold": 20.0}, 20.0, 1.0 / (1.0 + math.exp(-20.0))),
 ]
 
 
@@ -486,8 +521,8 @@ def test_sparsemax_support_is_exact_at_a_kink() -> None:
 # ---- catalog metadata, names and parameter errors ---------------------------------------------
 
 
-def test_catalog_is_exactly_keras_3() -> None:
-    assert set(CATALOG) == KERAS_NAMES
+def test_catalog_is_keras_3_and_the_extensions() -> None:
+    assert set(CATALOG) == KERAS_NAMES | EXTENSION_NAMES
     assert lookup("swish") is CATALOG["silu"]
     assert lookup("hard_swish") is CATALOG["hard_silu"]
 

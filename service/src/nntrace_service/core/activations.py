@@ -31,7 +31,8 @@ from numpy.typing import NDArray
 from nntrace_service.core.errors import InvalidParameterError, UnknownActivationError
 
 Array = NDArray[Any]
-ParamValue = float | bool | None
+ParamValue = float | bool | None | tuple[float, ...]
+"""A parameter's value; a tuple is one value per node of the layer (prelu's slopes)."""
 Params = Mapping[str, ParamValue]
 Forward = Callable[..., Array]
 Derivative = Callable[..., Array]
@@ -46,7 +47,8 @@ class Parameter:
     name: str
     description: str
     default: ParamValue | object = _NO_DEFAULT
-    kind: Literal["number", "boolean"] = "number"
+    kind: Literal["number", "boolean", "per_node"] = "number"
+    """``per_node``: a number (shared by every node) or an array of one number per node."""
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
@@ -64,6 +66,8 @@ class Parameter:
             if self.nullable:
                 return None
             raise InvalidParameterError(f"parameter {self.name!r} may not be null", location=where)
+        if self.kind == "per_node" and isinstance(value, list | tuple):
+            return self._check_vector(value)
         if self.kind == "boolean":
             if not isinstance(value, bool):
                 raise InvalidParameterError(
@@ -71,7 +75,28 @@ class Parameter:
                 )
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidParameterError(f"parameter {self.name!r} must be a number", location=where)
+            kind = "a number or an array of numbers" if self.kind == "per_node" else "a number"
+            raise InvalidParameterError(f"parameter {self.name!r} must be {kind}", location=where)
+        return self._check_number(value, where)
+
+    def _check_vector(self, values: list[object] | tuple[object, ...]) -> tuple[float, ...]:
+        """One number per node; whether there are as many as nodes is the layer's check
+        (:meth:`BoundActivation.check_units`), since the activation alone does not know."""
+        if not values:
+            raise InvalidParameterError(
+                f"parameter {self.name!r} needs at least one value", location=(self.name,)
+            )
+        checked = []
+        for index, value in enumerate(values):
+            where = (self.name, index)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidParameterError(
+                    f"parameter {self.name!r}[{index}] must be a number", location=where
+                )
+            checked.append(self._check_number(value, where))
+        return tuple(checked)
+
+    def _check_number(self, value: float, where: tuple[str | int, ...]) -> float:
         number = float(value)
         if not math.isfinite(number):
             raise InvalidParameterError(
@@ -131,6 +156,8 @@ class Activation:
     """True when finite input can give a non-finite value with the default parameters
     (``exponential``, custom expressions); the network then checks every activation."""
     halves_units: bool = False
+    relation: Callable[[Params], None] | None = None
+    """Checks between parameters (``lower <= upper``), raising InvalidParameterError."""
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def backward(self, z: Array, a: Array, g: Array, params: Params) -> Array:
@@ -182,6 +209,30 @@ class BoundActivation:
     def kind(self) -> str:
         return self.activation.kind
 
+    def node_label(self, node: int) -> str:
+        """:attr:`label` with per-node parameters reduced to ``node``'s value, for that
+        node's calculation line: ``prelu[alpha=0.1]``."""
+        if not any(isinstance(v, tuple) for v in self.params.values()):
+            return self.label
+        changed = []
+        for p in self.activation.parameters:
+            value = self.params[p.name]
+            if isinstance(value, tuple):
+                changed.append(f"{p.name}={_format_param(value[node])}")
+            elif p.required or value != p.default:
+                changed.append(f"{p.name}={_format_param(value)}")
+        return f"{self.name}[{', '.join(changed)}]"
+
+    def check_units(self, units: int) -> None:
+        """Refuse per-node parameters whose length is not the layer's number of nodes."""
+        for name, value in self.params.items():
+            if isinstance(value, tuple) and len(value) != units:
+                raise InvalidParameterError(
+                    f"parameter {name!r} has {len(value)} values, but the layer has {units} "
+                    "nodes: give one value per node, or a single number for all",
+                    location=(name,),
+                )
+
     def __call__(self, z: Array) -> Array:
         return self.activation.forward(z, **self.params)
 
@@ -194,12 +245,12 @@ class BoundActivation:
     def output_units(self, units: int) -> int:
         return self.activation.output_units(units)
 
-    def to_spec(self) -> str | dict[str, ParamValue | str]:
+    def to_spec(self) -> str | dict[str, ParamValue | str | list[float]]:
         """The normalized JSON spelling: a bare name when every parameter is the default."""
         if self.activation.extra.get("expression") is not None:
             return {"expression": str(self.activation.extra["expression"])}
-        explicit = {
-            p.name: self.params[p.name]
+        explicit: dict[str, ParamValue | list[float]] = {
+            p.name: list(value) if isinstance(value := self.params[p.name], tuple) else value
             for p in self.activation.parameters
             if p.required or self.params[p.name] != p.default
         }
@@ -207,6 +258,8 @@ class BoundActivation:
 
 
 def _format_param(value: ParamValue) -> str:
+    if isinstance(value, tuple):
+        return f"[{len(value)} values]"
     if isinstance(value, bool) or value is None:
         return str(value).lower() if value is not None else "null"
     return f"{value:g}"
@@ -220,9 +273,12 @@ CATALOG: dict[str, Activation] = {}
 _LOOKUP: dict[str, str] = {}
 
 
-def _key(name: str) -> str:
+def spelling_key(name: str) -> str:
     """Spelling-insensitive key: ``LeakyRelu``, ``leaky_relu`` and ``leaky-relu`` agree."""
     return name.lower().replace("_", "").replace("-", "").replace(" ", "")
+
+
+_key = spelling_key
 
 
 def register(activation: Activation) -> Activation:
@@ -266,4 +322,6 @@ def bind_params(activation: Activation, given: Mapping[str, object]) -> BoundAct
             )
         else:
             params[p.name] = p.default  # type: ignore[assignment]
+    if activation.relation is not None:
+        activation.relation(params)
     return BoundActivation(activation, params)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from nntrace_service.core.activations import BoundActivation, bind_params, lookup
-from nntrace_service.core.errors import InvalidParameterError, UnknownActivationError
+from nntrace_service.core.activations import BoundActivation
+from nntrace_service.core.dialects import Dialect, resolve
+from nntrace_service.core.errors import CoreError, InvalidParameterError
 from nntrace_service.core.expressions import compile_activation
 
 ActivationSpec = str | Mapping[str, object] | BoundActivation
@@ -20,22 +21,30 @@ activation already bound."""
 
 
 @functools.lru_cache(maxsize=256)
-def _bind_name(name: str) -> BoundActivation:
+def _bind_name(name: str, dialect: Dialect | None) -> BoundActivation:
     """Bound activations are immutable, so a name is resolved once, not per request."""
-    return bind_params(lookup(name), {})
+    return resolve(name, {}, dialect)
 
 
-def bind(spec: ActivationSpec) -> BoundActivation:
+def bind(spec: ActivationSpec, *, dialect: str | None = None) -> BoundActivation:
     """Resolve a user's activation spelling into a bound activation.
 
     ``spec`` is a name (``"tanh"``), an object with ``name`` and parameters
     (``{"name": "elu", "alpha": 0.5}``), ``{"expression": "..."}`` for a custom function, or
     a bound activation (returned as it is). Errors are located relative to the spec.
+    ``dialect`` (``"keras"``, ``"torch"``, ``"onnx"``) reads names, parameter names and
+    defaults as that framework writes them (:mod:`dialects`); without one, names and
+    defaults are Keras's and ambiguous foreign spellings are refused.
     """
     if isinstance(spec, BoundActivation):
         return spec
     if isinstance(spec, str):
-        return _bind_name(spec)
+        try:
+            return _bind_name(spec, dialect)  # type: ignore[arg-type]
+        except CoreError as error:  # a bare name has no "name" key to point at
+            if error.location[:1] == ("name",):
+                error.location = error.location[1:]
+            raise
     if "expression" in spec:
         extra_keys = sorted(set(spec) - {"expression"})
         if extra_keys:
@@ -51,8 +60,4 @@ def bind(spec: ActivationSpec) -> BoundActivation:
     if not isinstance(name, str):
         raise InvalidParameterError("activation object needs a string 'name'", location=("name",))
     given = {k: v for k, v in spec.items() if k != "name"}
-    try:
-        activation = lookup(name)
-    except UnknownActivationError as error:
-        raise error.at("name") from None
-    return bind_params(activation, given)
+    return resolve(name, given, dialect)  # type: ignore[arg-type]

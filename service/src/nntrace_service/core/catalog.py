@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nntrace_service.core.activations import Activation, Array, Parameter, register
-from nntrace_service.core.errors import ShapeMismatchError
+from nntrace_service.core.activations import Activation, Array, Parameter, Params, register
+from nntrace_service.core.errors import InvalidParameterError, ShapeMismatchError
 
 F64 = NDArray[np.float64]
 INF = math.inf
@@ -439,13 +439,15 @@ register(
 
 
 @_in_float64
-def _selu(z: F64) -> F64:
-    return _SELU_SCALE * _elu_of(z, _SELU_ALPHA)
+def _selu(z: F64, alpha: float = _SELU_ALPHA, scale: float = _SELU_SCALE) -> F64:
+    return scale * _elu_of(z, alpha)
 
 
 @_in_float64
-def _selu_derivative(z: F64, _a: F64) -> F64:
-    return _SELU_SCALE * _elu_slope(z, _SELU_ALPHA)
+def _selu_derivative(
+    z: F64, _a: F64, alpha: float = _SELU_ALPHA, scale: float = _SELU_SCALE
+) -> F64:
+    return scale * _elu_slope(z, alpha)
 
 
 register(
@@ -459,7 +461,13 @@ register(
         "and variance 1 from layer to layer (with LeCun-normal weights).",
         forward=_selu,
         derivative=_selu_derivative,
+        parameters=(
+            Parameter("alpha", "the negative part approaches -scale*alpha", _SELU_ALPHA),
+            Parameter("scale", "the factor lambda on both parts", _SELU_SCALE),
+        ),
         notes=(
+            "Keras fixes the constants; nntrace lets ONNX's alpha and gamma (scale here) be "
+            "set, with Keras's values as defaults.",
             "PyTorch F.selu uses the same constants; ONNX Selu's defaults are their float32 "
             "roundings (alpha=1.67326319217681884765625, gamma=1.05070102214813232421875).",
         ),
@@ -507,14 +515,34 @@ register(
 # ---- softplus, softsign, squareplus, sparse_plus ---------------------------------------------
 
 
-@_in_float64
-def _softplus_forward(z: F64) -> F64:
-    return _softplus(z)
+def _softplus_scaled(z: F64, beta: float) -> F64:
+    """ln(1 + e^(beta x))/beta as max(x, 0) + log1p(e^(-beta|x|))/beta; beta|x| is capped
+    where e^(-beta|x|) underflows anyway, so a large beta cannot overflow it."""
+    t = beta * np.minimum(np.abs(z), 800.0 / beta)
+    return _f64(np.maximum(z, 0.0) + np.log1p(np.exp(-t)) / beta)
+
+
+def _linear_above(z: F64, beta: float, threshold: float | None) -> NDArray[np.bool_]:
+    """Where PyTorch returns x itself: beta x > threshold (never without a threshold)."""
+    if threshold is None:
+        return np.zeros(z.shape, dtype=bool)
+    return _f64(z) > threshold / beta
 
 
 @_in_float64
-def _softplus_derivative(z: F64, _a: F64) -> F64:
-    return _sigmoid(z)
+def _softplus_forward(z: F64, beta: float = 1.0, threshold: float | None = None) -> F64:
+    if beta == 1.0 and threshold is None:
+        return _softplus(z)
+    return np.where(_linear_above(z, beta, threshold), z, _softplus_scaled(z, beta))
+
+
+@_in_float64
+def _softplus_derivative(z: F64, _a: F64, beta: float = 1.0, threshold: float | None = None) -> F64:
+    """sigma(beta x); exactly 1 where PyTorch's threshold makes the function x itself."""
+    if beta == 1.0 and threshold is None:
+        return _sigmoid(z)
+    zc = np.clip(z, -800.0 / beta, 800.0 / beta)
+    return np.where(_linear_above(z, beta, threshold), 1.0, _sigmoid(beta * zc))
 
 
 register(
@@ -527,7 +555,20 @@ register(
         "its derivative is the sigmoid.",
         forward=_softplus_forward,
         derivative=_softplus_derivative,
+        parameters=(
+            Parameter(
+                "beta", "sharpness: ln(1+e^(beta x))/beta", 1.0, minimum=0.0, exclusive_minimum=True
+            ),
+            Parameter(
+                "threshold",
+                "above beta*x > threshold the value is x itself (PyTorch: 20); none by default",
+                None,
+                nullable=True,
+            ),
+        ),
         notes=(
+            "Keras has no parameters; nntrace adds PyTorch's beta and threshold, with Keras's "
+            "exact function (beta 1, no threshold) as the default.",
             "PyTorch F.softplus(beta=1, threshold=20) computes ln(1+e^(beta*x))/beta and returns "
             "x itself when beta*x > 20 (an error of at most 2.1e-9, and derivative exactly 1 "
             "there); nntrace computes the exact value (beta = 1).",
@@ -811,14 +852,28 @@ register(
 
 
 @_native
-def _hard_tanh(z: Array) -> Array:
-    return np.clip(z, -1.0, 1.0)
+def _hard_tanh(z: Array, min_value: float, max_value: float) -> Array:
+    return np.clip(z, min_value, max_value)
 
 
 @_in_float64
-def _hard_tanh_derivative(z: F64, _a: F64) -> F64:
-    """0 at the kinks ±1 (PyTorch)."""
-    return _indicator(np.abs(z) < 1.0)
+def _hard_tanh_derivative(z: F64, _a: F64, min_value: float, max_value: float) -> F64:
+    """0 at the kinks (PyTorch's open interval)."""
+    return _indicator((z > min_value) & (z < max_value))
+
+
+def _ordered(low: str, high: str) -> Callable[[Params], None]:
+    """A relation check: parameter ``low`` may not exceed ``high``."""
+
+    def check(params: Params) -> None:
+        a, b = params[low], params[high]
+        if isinstance(a, float) and isinstance(b, float) and a > b:
+            raise InvalidParameterError(
+                f"parameter {low!r} ({a:g}) may not be greater than {high!r} ({b:g})",
+                location=(low,),
+            )
+
+    return check
 
 
 register(
@@ -827,12 +882,17 @@ register(
         formula=r"\max(-1, \min(x, 1))",
         derivative_formula=r"\begin{cases}1 & -1 < x < 1\\0 & \text{otherwise}\end{cases}",
         output_range=(-1.0, 1.0),
-        description="A piecewise-linear tanh: x clipped to [-1, 1].",
+        description="A piecewise-linear tanh: x clipped to [-1, 1] (or to [min_value, max_value]).",
         forward=_hard_tanh,
         derivative=_hard_tanh_derivative,
+        parameters=(
+            Parameter("min_value", "lower bound (Keras fixes it at -1)", -1.0),
+            Parameter("max_value", "upper bound (Keras fixes it at 1)", 1.0),
+        ),
+        relation=_ordered("min_value", "max_value"),
         notes=(
             "PyTorch F.hardtanh makes the bounds configurable (min_val=-1, max_val=1); "
-            "ONNX: Clip(-1, 1).",
+            "ONNX: Clip(-1, 1). Keras has no parameters: nntrace adds PyTorch's bounds.",
         ),
     )
 )
@@ -867,16 +927,35 @@ register(
 )
 
 
-@_in_float64
-def _hard_sigmoid(z: F64) -> F64:
-    """relu6(x + 3)/6, as Keras 3 writes it."""
-    return _f64(np.clip(z + 3.0, 0.0, 6.0) / 6.0)
+_SIXTH = 1.0 / 6.0
+
+
+def _hard_sigmoid_line(z: F64, alpha: float, beta: float) -> F64:
+    """alpha x + beta, with x clamped where the result is clipped anyway, so that no finite
+    input and slope overflow."""
+    if alpha != 0.0:
+        reach = (abs(beta) + 2.0) / abs(alpha)
+        z = np.clip(z, -reach, reach)
+    return _f64(alpha * z + beta)
 
 
 @_in_float64
-def _hard_sigmoid_derivative(z: F64, _a: F64) -> F64:
-    """1/6 on the open interval (-3, 3): 0 at the kinks, as in PyTorch."""
-    return _indicator(np.abs(z) < 3.0, 1.0 / 6.0)
+def _hard_sigmoid(z: F64, alpha: float = _SIXTH, beta: float = 0.5) -> F64:
+    """relu6(x + 3)/6, as Keras 3 writes it, with the default slope and offset; ONNX's
+    max(0, min(1, alpha x + beta)) otherwise."""
+    if alpha == _SIXTH and beta == 0.5:
+        return _f64(np.clip(z + 3.0, 0.0, 6.0) / 6.0)
+    return _f64(np.clip(_hard_sigmoid_line(z, alpha, beta), 0.0, 1.0))
+
+
+@_in_float64
+def _hard_sigmoid_derivative(z: F64, _a: F64, alpha: float = _SIXTH, beta: float = 0.5) -> F64:
+    """alpha where the line is strictly inside (0, 1): 1/6 on the open interval (-3, 3) by
+    default, 0 at the kinks, as in PyTorch."""
+    if alpha == _SIXTH and beta == 0.5:
+        return _indicator(np.abs(z) < 3.0, _SIXTH)
+    line = _hard_sigmoid_line(z, alpha, beta)
+    return _indicator((line > 0.0) & (line < 1.0), alpha)
 
 
 register(
@@ -890,7 +969,13 @@ register(
         "between, cheap to compute.",
         forward=_hard_sigmoid,
         derivative=_hard_sigmoid_derivative,
+        parameters=(
+            Parameter("alpha", "slope of the middle piece (Keras 3: 1/6)", _SIXTH),
+            Parameter("beta", "value at x = 0 (0.5)", 0.5),
+        ),
         notes=(
+            "Keras has no parameters; nntrace adds ONNX's alpha and beta, clip(alpha*x + beta, "
+            "0, 1), with Keras 3's values as defaults.",
             "Keras 2 used clip(0.2*x + 0.5, 0, 1), and ONNX HardSigmoid still defaults to it "
             "(alpha=0.2, beta=0.5); set alpha=1/6 to match Keras 3 and PyTorch F.hardsigmoid.",
             "keras.ops.hard_sigmoid's docstring still describes the Keras 2 formula.",
@@ -1281,6 +1366,269 @@ register(
             "F.glu(input, dim=-1) is the same; ONNX has no op: Split + Sigmoid + Mul.",
             "derivative gives d out_i/d a_i = sigma(b_i) (the output's shape); the derivative "
             "with respect to the gate half, a_i sigma(b_i)(1 - sigma(b_i)), enters through vjp.",
+        ),
+    )
+)
+
+
+# ---- beyond Keras: the remaining PyTorch modules and ONNX operators ----------------------------
+# So that every torch.nn activation module and every ONNX activation operator has an entry
+# (``dialects.py`` maps their spellings and defaults onto these).
+
+
+def _hardmax_f64(z: F64) -> F64:
+    """1 at the first maximum of each row (ONNX Hardmax, which argmax also picks), else 0."""
+    out = np.zeros_like(z)
+    np.put_along_axis(out, np.argmax(z, axis=-1)[..., None], 1.0, axis=-1)
+    return out
+
+
+@_in_float64
+def _hardmax_derivative(z: F64, _a: F64) -> F64:
+    """Piecewise constant: 0 wherever it is defined (ties, where it jumps, take 0 too)."""
+    return np.zeros_like(z)
+
+
+@_in_float64
+def _hardmax_vjp(z: F64, _a: F64, g: F64) -> F64:
+    del g  # the Jacobian is zero
+    return np.zeros_like(z)
+
+
+register(
+    Activation(
+        name="hardmax",
+        formula=r"\begin{cases}1 & i = \operatorname{argmax}_j x_j\\ 0 & \text{otherwise}"
+        r"\end{cases}",
+        derivative_formula=r"0",
+        output_range=(0.0, 1.0),
+        description="A one-hot vector marking the layer's largest value (the first one, when "
+        "several tie); its gradient is zero, so nothing trains through it.",
+        forward=_in_float64(_hardmax_f64),
+        derivative=_hardmax_derivative,
+        vjp=_hardmax_vjp,
+        kind="axis",
+        notes=(
+            "ONNX Hardmax (axis=-1 from opset 13; before, axis=1 on the flattened input, the "
+            "same for a layer). Not in Keras or PyTorch (F.one_hot(x.argmax(-1))).",
+        ),
+    )
+)
+
+
+@_in_float64
+def _softmin(z: F64) -> F64:
+    return _softmax_parts(-z)[0]
+
+
+@_in_float64
+def _softmin_derivative(z: F64, _a: F64) -> F64:
+    """The Jacobian's diagonal -a_i (1 - a_i): softmin(x) = softmax(-x)."""
+    a, complement = _softmax_parts(-z)
+    return -(a * complement)
+
+
+@_in_float64
+def _softmin_vjp(z: F64, a: F64, g: F64) -> F64:
+    """The chain rule through the sign flip: minus softmax's vjp at -x."""
+    return -_softmax_vjp(-z, a, g)
+
+
+register(
+    Activation(
+        name="softmin",
+        formula=r"\frac{e^{-x_i}}{\sum_j e^{-x_j}}",
+        derivative_formula=r"\frac{\partial a_i}{\partial x_j} = -a_i(\delta_{ij} - a_j)",
+        output_range=(0.0, 1.0),
+        description="Softmax of the negated values: probabilities that favour the layer's "
+        "smallest values.",
+        forward=_softmin,
+        derivative=_softmin_derivative,
+        vjp=_softmin_vjp,
+        kind="axis",
+        notes=(
+            "PyTorch nn.Softmin(dim); across the layer's nodes (dim=-1). Not in Keras or ONNX "
+            "(Softmax(Neg(X))).",
+        ),
+    )
+)
+
+
+def _slopes(alpha: float | tuple[float, ...]) -> F64 | float:
+    """A per-node slope vector broadcasts along the last axis (the layer's nodes)."""
+    return np.asarray(alpha, dtype=np.float64) if isinstance(alpha, tuple) else alpha
+
+
+@_in_float64
+def _prelu(z: F64, alpha: float | tuple[float, ...]) -> F64:
+    return np.where(z >= 0.0, z, _slopes(alpha) * z)
+
+
+@_in_float64
+def _prelu_derivative(z: F64, _a: F64, alpha: float | tuple[float, ...]) -> F64:
+    """The node's slope at x = 0, as PyTorch's backward (x > 0 ? 1 : alpha)."""
+    return _f64(np.where(z > 0.0, 1.0, _slopes(alpha) * np.ones_like(z)))
+
+
+register(
+    Activation(
+        name="prelu",
+        formula=r"\begin{cases}x & x \ge 0\\ \alpha_j\,x & x < 0\end{cases}",
+        derivative_formula=r"\begin{cases}1 & x > 0\\ \alpha_j & x \le 0\end{cases}",
+        output_range=(-INF, INF),
+        description="Parametric relu: like leaky_relu, but each node j may have its own "
+        "learned slope alpha_j for negative inputs.",
+        forward=_prelu,
+        derivative=_prelu_derivative,
+        parameters=(
+            Parameter(
+                "alpha",
+                "slope for negative inputs: one number for every node, or an array with one "
+                "per node (Keras PReLU initialises it to 0)",
+                0.0,
+                kind="per_node",
+            ),
+        ),
+        notes=(
+            "Keras PReLU layer (weight alpha, initialised to 0), PyTorch nn.PReLU (weight, "
+            "init=0.25, one slope or one per channel), ONNX PRelu (input slope, no default).",
+        ),
+    )
+)
+
+
+@_in_float64
+def _rrelu(z: F64, lower: float, upper: float) -> F64:
+    return np.where(z >= 0.0, z, (0.5 * lower + 0.5 * upper) * z)
+
+
+@_in_float64
+def _rrelu_derivative(z: F64, _a: F64, lower: float, upper: float) -> F64:
+    return np.where(z > 0.0, 1.0, 0.5 * lower + 0.5 * upper)
+
+
+register(
+    Activation(
+        name="rrelu",
+        formula=r"\begin{cases}x & x \ge 0\\ \frac{l+u}{2}\,x & x < 0\end{cases}",
+        derivative_formula=r"\begin{cases}1 & x > 0\\ \frac{l+u}{2} & x \le 0\end{cases}",
+        output_range=(-INF, INF),
+        description="Randomized relu in evaluation mode: the random slope drawn from "
+        "U(lower, upper) during training is replaced by its mean (lower + upper)/2.",
+        forward=_rrelu,
+        derivative=_rrelu_derivative,
+        parameters=(
+            Parameter("lower", "lower bound l of the training slope", 0.125, minimum=0.0),
+            Parameter("upper", "upper bound u of the training slope", 1.0 / 3.0, minimum=0.0),
+        ),
+        relation=_ordered("lower", "upper"),
+        notes=(
+            "PyTorch nn.RReLU(lower=1/8, upper=1/3) in eval mode; nntrace has no training mode. "
+            "Not in Keras or ONNX.",
+        ),
+    )
+)
+
+
+@_in_float64
+def _shrink(z: F64, lambd: float, bias: float) -> F64:
+    """ONNX's order: x < -lambd is tested first, which matters only for a negative lambd."""
+    return np.where(z < -lambd, z + bias, np.where(z > lambd, z - bias, 0.0))
+
+
+@_in_float64
+def _shrink_onnx_derivative(z: F64, _a: F64, lambd: float, bias: float) -> F64:
+    del bias  # a shift, no slope
+    return _indicator((z < -lambd) | (z > lambd))
+
+
+register(
+    Activation(
+        name="shrink",
+        formula=r"\begin{cases}x+b & x < -\lambda\\ x-b & x > \lambda\\ 0 & \text{otherwise}"
+        r"\end{cases}",
+        derivative_formula=r"\begin{cases}1 & |x| > \lambda\\ 0 & \text{otherwise}\end{cases}",
+        output_range=(-INF, INF),
+        description="ONNX's shrinkage: inputs within lambd of 0 become 0, the others move "
+        "bias closer to 0 (bias = lambd is soft_shrink, bias = 0 hard_shrink).",
+        forward=_shrink,
+        derivative=_shrink_onnx_derivative,
+        parameters=(
+            Parameter("lambd", "half-width of the zeroed band", 0.5),
+            Parameter("bias", "how far the other inputs move towards 0", 0.0),
+        ),
+        notes=(
+            "ONNX Shrink (opset 9) defaults to hard shrink; PyTorch F.softshrink and "
+            "F.hardshrink are its two special cases (see soft_shrink, hard_shrink).",
+        ),
+    )
+)
+
+
+@_native
+def _clip(z: Array, min: float | None, max: float | None) -> Array:
+    """min(max(x, min), max): with min > max every output is max, as ONNX defines it."""
+    out = z.copy() if min is None else np.maximum(z, min)
+    return out if max is None else np.minimum(out, max)
+
+
+@_in_float64
+def _clip_derivative(z: F64, _a: F64, min: float | None, max: float | None) -> F64:
+    """PyTorch's clamp rule: 1 on the closed interval [min, max] (so 1 at the bounds,
+    unlike hard_tanh) and 0 everywhere when min > max."""
+    inside = np.ones(z.shape, dtype=bool)
+    if min is not None:
+        inside &= z >= min
+    if max is not None:
+        inside &= z <= max
+    return _indicator(inside)
+
+
+register(
+    Activation(
+        name="clip",
+        formula=r"\min(\max(x, m), M)",
+        derivative_formula=r"\begin{cases}1 & m \le x \le M\\ 0 & \text{otherwise}\end{cases}",
+        output_range=(-INF, INF),
+        description="Clamps inputs to [min, max]; a missing bound leaves that side open, and "
+        "when min > max every output is max (as ONNX defines it).",
+        forward=_clip,
+        derivative=_clip_derivative,
+        parameters=(
+            Parameter("min", "lower bound (none by default)", None, nullable=True),
+            Parameter("max", "upper bound (none by default)", None, nullable=True),
+        ),
+        notes=(
+            "ONNX Clip (min and max are inputs from opset 11); PyTorch torch.clamp, whose "
+            "gradient is 1 at the bounds themselves (hard_tanh's is 0 there).",
+        ),
+    )
+)
+
+
+@_in_float64
+def _thresholded_relu(z: F64, threshold: float) -> F64:
+    return np.where(z > threshold, z, 0.0)
+
+
+@_in_float64
+def _thresholded_relu_derivative(z: F64, _a: F64, threshold: float) -> F64:
+    return _indicator(z > threshold)
+
+
+register(
+    Activation(
+        name="thresholded_relu",
+        formula=r"\begin{cases}x & x > \theta\\ 0 & x \le \theta\end{cases}",
+        derivative_formula=r"\begin{cases}1 & x > \theta\\ 0 & x \le \theta\end{cases}",
+        output_range=(0.0, INF),
+        description="Passes inputs above the threshold theta unchanged and sets the others to 0.",
+        forward=_thresholded_relu,
+        derivative=_thresholded_relu_derivative,
+        parameters=(Parameter("threshold", "inputs at or below it become 0", 1.0),),
+        notes=(
+            "ONNX ThresholdedRelu (opset 10, alpha=1.0); Keras 2's ThresholdedReLU layer "
+            "(theta=1.0); the threshold activation with default_value=0.",
         ),
     )
 )

@@ -10,6 +10,7 @@ test checks that every slug here is in it.
     CoreError                   any other bad value (validation-error)
     ├── ShapeMismatchError      a weight matrix or input of the wrong shape
     ├── UnknownActivationError  an activation name not in the catalog
+    ├── AmbiguousActivationError a framework's spelling whose defaults differ, without a dialect
     ├── InvalidParameterError   an activation parameter missing, unknown or out of bounds
     ├── ExpressionError         a custom activation expression refused by the parser
     ├── NonFiniteError          a result that is not a finite number (overflow, NaN)
@@ -98,6 +99,23 @@ class UnknownActivationError(CoreError):
     @property
     def extensions(self) -> dict[str, Any]:
         return {"suggestions": list(self.suggestions)}
+
+
+class AmbiguousActivationError(CoreError):
+    """A spelling that names different functions (different defaults) in different
+    frameworks, used without saying which framework is meant."""
+
+    slug = "ambiguous-activation"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        candidates: Sequence[str] = (),
+        location: Sequence[str | int] = (),
+    ) -> None:
+        super().__init__(message, location=location)
+        self.candidates = tuple(candidates)
 
 
 class InvalidParameterError(CoreError):

@@ -123,12 +123,16 @@ def default_layer_name(index: int, count: int) -> str:
     return "out" if index == count - 1 else f"h{index + 1}"
 
 
-def build_network(input_size: int, layers: Sequence[LayerSpec]) -> Network:
+def build_network(
+    input_size: int, layers: Sequence[LayerSpec], *, dialect: str | None = None
+) -> Network:
     """Check and assemble a network.
 
     Each layer has ``weights`` (units x fan_in), ``bias`` (units), ``activation`` (a name,
     ``{"name": ..., **params}``, ``{"expression": ...}`` or a bound activation) and a
-    ``name`` or None. Errors carry their location (``("layers", 1, "weights")``).
+    ``name`` or None; it may have a ``dialect`` too, which overrides the network's
+    ``dialect`` (whose names, parameter names and defaults the activation is read with).
+    Errors carry their location (``("layers", 1, "weights")``).
     """
     if not layers:
         raise ShapeMismatchError("a network needs at least one layer", location=("layers",))
@@ -137,7 +141,7 @@ def build_network(input_size: int, layers: Sequence[LayerSpec]) -> Network:
     names: set[str] = set()
     for index, spec in enumerate(layers):
         try:
-            layer = _build_layer(index, len(layers), fan_in, spec)
+            layer = _build_layer(index, len(layers), fan_in, spec, dialect)
         except CoreError as error:
             raise error.at("layers", index) from None
         if layer.name in names:
@@ -150,7 +154,9 @@ def build_network(input_size: int, layers: Sequence[LayerSpec]) -> Network:
     return Network(input_size=input_size, layers=tuple(built))
 
 
-def _build_layer(index: int, count: int, fan_in: int, spec: LayerSpec) -> Layer:
+def _build_layer(
+    index: int, count: int, fan_in: int, spec: LayerSpec, dialect: str | None
+) -> Layer:
     weights = np.asarray(spec.weights, dtype=np.float64)
     bias = np.asarray(spec.bias, dtype=np.float64)
     where = f"layer {index}"
@@ -179,7 +185,8 @@ def _build_layer(index: int, count: int, fan_in: int, spec: LayerSpec) -> Layer:
             location=("bias",),
         )
     try:
-        activation = bind(spec.activation)
+        activation = bind(spec.activation, dialect=getattr(spec, "dialect", None) or dialect)
+        activation.check_units(weights.shape[0])
     except CoreError as error:
         raise error.at("activation") from None
     if activation.activation.halves_units and weights.shape[0] % 2:

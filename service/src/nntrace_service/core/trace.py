@@ -128,6 +128,12 @@ class LayerTrace:
     """``(samples, units)``."""
     a: Array
     """``(samples, output_size)``: a GLU layer passes on half its units."""
+    node_activations: tuple[str, ...] | None = None
+    """Each node's activation label, when they differ (prelu with a slope per node)."""
+
+    def activation_of(self, node: int) -> str:
+        """The activation label node ``node``'s line shows."""
+        return self.activation if self.node_activations is None else self.node_activations[node]
 
     @property
     def units(self) -> int:
@@ -163,10 +169,18 @@ class LayerTrace:
             ),
             bias=float(self.bias[node]),
             z=float(self.z[row, node]),
-            activation=self.activation,
+            activation=self.activation_of(node),
             a=float(a_row[node]) if node < a_row.shape[0] else None,
             elementwise=self.elementwise,
         )
+
+
+def _node_activations(layer: Layer) -> tuple[str, ...] | None:
+    """Per-node labels for an activation with per-node parameters (prelu's slopes)."""
+    bound = layer.activation
+    if not any(isinstance(v, tuple) for v in bound.params.values()):
+        return None
+    return tuple(bound.node_label(node) for node in range(layer.units))
 
 
 def trace_layers(
@@ -194,6 +208,7 @@ def trace_layers(
                 products=layer.weights[np.newaxis, :, :] * inputs[:, np.newaxis, :],
                 z=values.z[picked],
                 a=values.a[picked],
+                node_activations=_node_activations(layer),
             )
         )
     return tuple(traces)
@@ -248,8 +263,9 @@ def _layer_lines(trace: LayerTrace, decimals: int) -> Lines:
     bias = factors(trace.bias.tolist(), decimals)
     labels, act = trace.labels(), trace.activation
     if trace.elementwise:
-        heads = [f"{label} = {act}(" for label in labels]
-        tails = [f"{more} + {b}) = {act}(" for b in bias]
+        acts = [trace.activation_of(j) for j in range(units)]
+        heads = [f"{label} = {acts[j]}(" for j, label in enumerate(labels)]
+        tails = [f"{more} + {b}) = {acts[j]}(" for j, b in enumerate(bias)]
     else:
         z_name = f"z_{trace.name}"
         heads = [f"{label} = {act}({z_name})[{j}]" for j, label in enumerate(labels)]
