@@ -1,0 +1,27 @@
+"""Tests against the frameworks themselves: PyTorch, Keras 3 (torch backend), scikit-learn,
+ONNX and onnxruntime.
+
+They are optional extras, installed by ``.ci/run`` (the ``frameworks`` dependency group). A
+developer without them sees these tests skipped with the reason; with
+``NNTRACE_FRAMEWORK_TESTS=1`` (set by CI) a missing framework is a failure instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
+
+
+def need(module: str) -> ModuleType:
+    """Import a framework, or skip (fail under NNTRACE_FRAMEWORK_TESTS=1) without it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        if os.environ.get("NNTRACE_FRAMEWORK_TESTS") == "1":
+            pytest.fail(f"NNTRACE_FRAMEWORK_TESTS=1 but {module} is missing: {error}")
+        pytest.skip(f"{module} is not installed (pip install --group frameworks)")
