@@ -1,0 +1,90 @@
+"""What the importers share: the error that lists everything unsupported, and the import of
+an optional framework with a message naming its extra."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+Spec = str | dict[str, Any]
+
+
+class UnsupportedModelError(ValueError):
+    """A model with parts nntrace cannot express; ``problems`` has one line per layer or
+    node, so one error shows everything to change."""
+
+    def __init__(self, framework: str, problems: Sequence[str]) -> None:
+        self.framework = framework
+        self.problems = list(problems)
+        listing = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"this {framework} model has {len(self.problems)} part(s) nntrace cannot import:\n"
+            f"{listing}"
+        )
+
+
+def require(module: str, extra: str) -> ModuleType:
+    """Import an optional framework, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ImportError(
+            f"{module} is needed for this; install it with pip install 'nntrace-client[{extra}]'"
+        ) from error
+
+
+def spec(name: str, **params: Any) -> Spec:
+    """An activation in nntrace's names: a bare name without parameters."""
+    return {"name": name, **params} if params else name
+
+
+def floats(values: Any) -> Any:
+    """Exact float64 copies of a framework's (float32 or float64) numbers."""
+    return np.array(values, dtype=np.float64)
+
+
+def per_node(values: Any) -> float | list[float]:
+    """A learned slope: one number if the framework shares it, else one per node."""
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    return float(flat[0]) if flat.size == 1 else [float(v) for v in flat]
+
+
+# The catalog defaults (GET /v1/activations) of the activations the exporters write, so that a
+# bare name exports with the value the service would use; tests/frameworks/test_exports.py
+# checks this table against the service's catalog.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "relu": {"negative_slope": 0.0, "max_value": None, "threshold": 0.0},
+    "leaky_relu": {"negative_slope": 0.2},
+    "prelu": {"alpha": 0.0},
+    "rrelu": {"lower": 0.125, "upper": 1.0 / 3.0},
+    "elu": {"alpha": 1.0},
+    "celu": {"alpha": 1.0},
+    "selu": {"alpha": 1.6732632423543772, "scale": 1.0507009873554805},
+    "gelu": {"approximate": False},
+    "softplus": {"beta": 1.0, "threshold": None},
+    "soft_shrink": {"threshold": 0.5},
+    "hard_shrink": {"threshold": 0.5},
+    "shrink": {"lambd": 0.5, "bias": 0.0},
+    "hard_tanh": {"min_value": -1.0, "max_value": 1.0},
+    "hard_sigmoid": {"alpha": 1.0 / 6.0, "beta": 0.5},
+    "clip": {"min": None, "max": None},
+    "thresholded_relu": {"threshold": 1.0},
+    "threshold": {},
+}
+ALIASES = {"swish": "silu", "hard_swish": "hard_silu", "identity": "linear", "none": "linear"}
+
+
+def explicit(activation: Spec) -> tuple[str, dict[str, Any]]:
+    """An activation in nntrace's names as (name, every parameter with defaults filled)."""
+    if isinstance(activation, str):
+        name, given = activation, {}
+    elif "expression" in activation:
+        raise ValueError(f"a custom expression ({activation['expression']!r}) has no export")
+    else:
+        name, given = str(activation["name"]), {k: v for k, v in activation.items() if k != "name"}
+    name = ALIASES.get(name, name)
+    return name, {**DEFAULTS.get(name, {}), **given}

@@ -1,0 +1,1 @@
+"""Importers of trained models into nntrace networks (no Flask): ONNX, in :mod:`.onnx`."""
