@@ -24,6 +24,7 @@ from nntrace._client import (
 )
 from nntrace._exceptions import (
     PROBLEM_TYPES,
+    AmbiguousActivationError,
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
@@ -31,6 +32,7 @@ from nntrace._exceptions import (
     BadRequestError,
     InternalServerError,
     InvalidExpressionError,
+    InvalidModelError,
     InvalidParameterError,
     LimitExceededError,
     MethodNotAllowedError,
@@ -48,6 +50,7 @@ from nntrace._exceptions import (
     UnknownActivationError,
     UnprocessableEntityError,
     UnsupportedMediaTypeError,
+    UnsupportedOperatorsError,
 )
 from nntrace._network import LayerSpec, Network
 from nntrace._results import (
@@ -59,6 +62,8 @@ from nntrace._results import (
     Evaluation,
     Gradients,
     Health,
+    ImportedModel,
+    ImportNote,
     Layer,
     LayerSummary,
     Linearity,
@@ -69,6 +74,7 @@ from nntrace._results import (
     Validation,
 )
 from nntrace._version import __version__
+from nntrace.importers import UnsupportedModelError
 from nntrace.plotting import plot_activations
 
 __all__ = [
@@ -85,6 +91,7 @@ __all__ = [
     "APITimeoutError",
     "ActivationInfo",
     "ActivationValues",
+    "AmbiguousActivationError",
     "BadRequestError",
     "Client",
     "Comparison",
@@ -93,8 +100,11 @@ __all__ = [
     "Evaluation",
     "Gradients",
     "Health",
+    "ImportNote",
+    "ImportedModel",
     "InternalServerError",
     "InvalidExpressionError",
+    "InvalidModelError",
     "InvalidParameterError",
     "Layer",
     "LayerSpec",
@@ -121,6 +131,8 @@ __all__ = [
     "UnknownActivationError",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
+    "UnsupportedModelError",
+    "UnsupportedOperatorsError",
     "Validation",
     "__version__",
     "plot_activations",

@@ -30,6 +30,7 @@ from nntrace._results import (
     Comparison,
     Evaluation,
     Health,
+    ImportedModel,
     Validation,
 )
 from nntrace._version import __version__
@@ -161,6 +162,7 @@ class Client:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
     ) -> requests.Response:
         """Send one request (retried as configured) and return a successful response;
         raises :class:`APIConnectionError`/:class:`APITimeoutError` when the service cannot
@@ -169,7 +171,7 @@ class Client:
         answer the client will not read."""
         url = self.base_url + path
         merged = dict(self._headers)
-        data = None
+        data = content
         if json is not None:
             data = dumps(json)
             merged["Content-Type"] = "application/json"
@@ -317,6 +319,20 @@ class Client:
         return self._parse(
             self._request("POST", "/v1/networks/validate", json=body), Validation.from_dict
         )
+
+    def import_onnx(self, model: Any) -> ImportedModel:
+        """Import an ONNX model (a path, its bytes or an ``onnx.ModelProto``): the network
+        in nntrace's names and a note per operator. Unsupported operators raise
+        :class:`~nntrace.UnsupportedOperatorsError` listing every one with its node name."""
+        from nntrace.importers import onnx_bytes
+
+        response = self._request(
+            "POST",
+            "/v1/networks/import",
+            content=onnx_bytes(model),
+            headers={"Content-Type": "application/onnx"},
+        )
+        return self._parse(response, ImportedModel.from_dict)
 
     def evaluate(
         self,

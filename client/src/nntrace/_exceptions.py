@@ -18,7 +18,10 @@
         │   ├── RequestValidationError    validation-error (see .errors for pointers)
         │   ├── ShapeMismatchError        shape-mismatch
         │   ├── UnknownActivationError    unknown-activation (404 from /v1/activations/{name})
+        │   ├── AmbiguousActivationError  ambiguous-activation (say which framework: dialect)
         │   ├── InvalidParameterError     invalid-parameter
+        │   ├── InvalidModelError         invalid-model (an uploaded model cannot be read)
+        │   ├── UnsupportedOperatorsError unsupported-model (operators nntrace cannot express)
         │   ├── InvalidExpressionError    invalid-expression
         │   ├── NonFiniteResultError      non-finite-result
         │   └── LimitExceededError        limit-exceeded
@@ -43,9 +46,11 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AmbiguousActivationError",
     "BadRequestError",
     "InternalServerError",
     "InvalidExpressionError",
+    "InvalidModelError",
     "InvalidParameterError",
     "LimitExceededError",
     "MethodNotAllowedError",
@@ -63,6 +68,7 @@ __all__ = [
     "UnknownActivationError",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
+    "UnsupportedOperatorsError",
 ]
 
 _PROBLEM_KEYS = ("type", "title", "status", "detail", "instance", "request_id", "errors")
@@ -258,10 +264,31 @@ class UnknownActivationError(UnprocessableEntityError):
     slug = "unknown-activation"
 
 
+class AmbiguousActivationError(UnprocessableEntityError):
+    """An activation spelled as another framework writes it (``LeakyRelu``), whose
+    frameworks disagree on a default left out: add ``"dialect"`` to the layer or network
+    (``candidates`` in extensions)."""
+
+    slug = "ambiguous-activation"
+
+
 class InvalidParameterError(UnprocessableEntityError):
     """An activation parameter is unknown, missing or out of bounds."""
 
     slug = "invalid-parameter"
+
+
+class InvalidModelError(UnprocessableEntityError):
+    """An uploaded model (ONNX) that cannot be read, or whose graph is not one chain."""
+
+    slug = "invalid-model"
+
+
+class UnsupportedOperatorsError(UnprocessableEntityError):
+    """An uploaded model with operators nntrace cannot express (``nodes`` in extensions:
+    each node's name, operator and reason)."""
+
+    slug = "unsupported-model"
 
 
 class InvalidExpressionError(UnprocessableEntityError):
@@ -305,8 +332,11 @@ PROBLEM_TYPES: dict[str, type[APIStatusError]] = {
         RequestValidationError,
         ShapeMismatchError,
         UnknownActivationError,
+        AmbiguousActivationError,
         InvalidParameterError,
         InvalidExpressionError,
+        InvalidModelError,
+        UnsupportedOperatorsError,
         NonFiniteResultError,
         LimitExceededError,
         InternalServerError,

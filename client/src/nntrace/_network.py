@@ -189,6 +189,58 @@ class Network:
         """Write the network as JSON (nested lists, readable and diffable)."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
+    # ---- other frameworks ----------------------------------------------------------------------
+
+    @classmethod
+    def from_torch(cls, module: Any) -> Network:
+        """A network from a ``torch.nn.Sequential`` of Linear and activation modules
+        (nested Sequentials, Flatten, Dropout and Identity too), read in evaluation mode.
+        Needs ``nntrace-client[torch]``."""
+        from nntrace.importers import from_torch
+
+        return from_torch(module)
+
+    @classmethod
+    def from_keras(cls, model: Any) -> Network:
+        """A network from a Keras 3 Sequential or functional chain of Dense and activation
+        layers. Needs ``nntrace-client[keras]``."""
+        from nntrace.importers import from_keras
+
+        return from_keras(model)
+
+    @classmethod
+    def from_sklearn(cls, estimator: Any) -> Network:
+        """A network from a fitted ``MLPClassifier`` (its ``predict_proba``) or
+        ``MLPRegressor``. Needs ``nntrace-client[sklearn]``."""
+        from nntrace.importers import from_sklearn
+
+        return from_sklearn(estimator)
+
+    @classmethod
+    def from_onnx(cls, model: Any, *, client: Any = None) -> Network:
+        """A network from an ONNX model (a path, its bytes or an ``onnx.ModelProto``),
+        mapped by the service's importer (``client``, default ``Client()``); the notes per
+        operator are in :meth:`nntrace.Client.import_onnx`."""
+        from nntrace._client import Client
+
+        if client is not None:
+            return cls.from_dict(client.import_onnx(model).network)
+        with Client() as own:
+            return cls.from_dict(own.import_onnx(model).network)
+
+    def to_torch(self, dtype: Any = None) -> Any:
+        """A ``torch.nn.Sequential`` computing this network (float32 unless ``dtype``)."""
+        from nntrace.importers import to_torch
+
+        return to_torch(self, dtype)
+
+    def to_onnx(self, *, opset: int = 21, dtype: str = "float32") -> Any:
+        """An ``onnx.ModelProto`` computing this network (input ``input``, output
+        ``output``). Needs ``nntrace-client[onnx]``."""
+        from nntrace.importers import to_onnx
+
+        return to_onnx(self, opset=opset, dtype=dtype)
+
     # ---- looking at it -------------------------------------------------------------------------
 
     @property

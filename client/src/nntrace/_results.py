@@ -227,6 +227,47 @@ class Validation(Wire):
         return self.summary._repr_html_()
 
 
+@dataclass(frozen=True)
+class ImportNote:
+    """What one operator of an imported model became."""
+
+    node: str
+    op_type: str
+    mapped_to: str
+
+    def __str__(self) -> str:
+        return f"{self.node} ({self.op_type}) -> {self.mapped_to}"
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    """A model the service imported: the network document (nntrace's names, every
+    parameter explicit) and a note per operator."""
+
+    network: dict[str, Any]
+    notes: list[ImportNote]
+    source: dict[str, Any]
+    """``format``, ``opset`` and ``producer`` of the model."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImportedModel:
+        network = data["network"]
+        if not isinstance(network, dict) or "layers" not in network:
+            raise ValueError("'network' is not a network document")
+        notes = [ImportNote(n["node"], n["op_type"], n["mapped_to"]) for n in data["notes"]]
+        return cls(network=network, notes=notes, source=dict(data["source"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "notes": [vars(n) for n in self.notes],
+            "source": self.source,
+        }
+
+    def __str__(self) -> str:
+        return "\n".join(str(n) for n in self.notes)
+
+
 # ---- evaluation --------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ an optional framework with a message naming its extra."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -78,7 +78,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 ALIASES = {"swish": "silu", "hard_swish": "hard_silu", "identity": "linear", "none": "linear"}
 
 
-def explicit(activation: Spec) -> tuple[str, dict[str, Any]]:
+def explicit(activation: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """An activation in nntrace's names as (name, every parameter with defaults filled)."""
     if isinstance(activation, str):
         name, given = activation, {}

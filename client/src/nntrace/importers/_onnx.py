@@ -137,8 +137,9 @@ def to_onnx(network: Network, *, opset: int = DEFAULT_OPSET, dtype: str = "float
     problems: list[str] = []
     for index, layer in enumerate(network.layers):
         stem = layer.name or f"layer{index}"
-        weights, bias = g.constant(f"{stem}.weight", layer.weights), g.constant(
-            f"{stem}.bias", layer.bias
+        weights, bias = (
+            g.constant(f"{stem}.weight", layer.weights),
+            g.constant(f"{stem}.bias", layer.bias),
         )
         current = g.op("Gemm", [current, weights, bias], stem, transB=1)
         try:

@@ -136,7 +136,7 @@ def from_torch(module: Any) -> Network:
 # ---- export ------------------------------------------------------------------------------------
 
 
-def _module(name: str, p: dict[str, Any], units: int, nn: Any, torch: Any) -> Any:
+def _module(name: str, p: dict[str, Any], nn: Any, torch: Any) -> Any:
     """The torch module computing nntrace's activation ``name`` with parameters ``p``."""
     plain = {"relu6": nn.ReLU6, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "silu": nn.SiLU,
              "mish": nn.Mish, "softsign": nn.Softsign, "tanh_shrink": nn.Tanhshrink,
@@ -171,7 +171,9 @@ def _module(name: str, p: dict[str, Any], units: int, nn: Any, torch: Any) -> An
     if name == "hard_tanh" or (
         name == "clip" and None not in (p["min"], p["max"]) and p["min"] <= p["max"]
     ):
-        low, high = (p["min_value"], p["max_value"]) if name == "hard_tanh" else (p["min"], p["max"])
+        low, high = (
+            (p["min_value"], p["max_value"]) if name == "hard_tanh" else (p["min"], p["max"])
+        )
         return nn.Hardtanh(low, high)
     if name == "hard_sigmoid" and math.isclose(p["alpha"], 1 / 6, rel_tol=0) and p["beta"] == 0.5:
         return nn.Hardsigmoid()
@@ -204,7 +206,7 @@ def to_torch(network: Network, dtype: Any = None) -> Any:
                 raise _Refused("spelled in a dialect: export the service's normalized network")
             name, params = explicit(layer.activation)
             if name != "linear":
-                modules.append(_module(name, params, layer.units, nn, torch))
+                modules.append(_module(name, params, nn, torch))
         except (_Refused, ValueError) as reason:
             problems.append(f"{label}: {reason}")
     if problems:

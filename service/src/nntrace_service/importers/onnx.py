@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from nntrace_service.core.activations import BoundActivation, bind
-from nntrace_service.core.errors import CoreError
 from nntrace_service.core.dialects import Spelling, spellings
+from nntrace_service.core.errors import CoreError
 
 PASS_THROUGH = frozenset({"Flatten", "Identity", "Dropout"})
 
@@ -238,7 +238,10 @@ class _Walker:
             weights, bias, pending = matrix.T, np.zeros(matrix.shape[1]), "matmul"
         self.layers.append(
             _Layer(
-                np.ascontiguousarray(weights), np.array(bias), node.output[0], node.output[0],
+                np.ascontiguousarray(weights),
+                np.array(bias),
+                node.output[0],
+                node.output[0],
                 pending=pending,
             )
         )
@@ -293,7 +296,12 @@ class _Walker:
         self._set(layer, node, name, {"name": op, **params})
 
     def _set(
-        self, layer: _Layer, node: Any, name: str, spec: dict[str, Any], dialect: str | None = "onnx"
+        self,
+        layer: _Layer,
+        node: Any,
+        name: str,
+        spec: dict[str, Any],
+        dialect: str | None = "onnx",
     ) -> None:
         try:
             bound = bind(spec, dialect=dialect)
@@ -325,8 +333,10 @@ class _Walker:
             layer.out = self.current = node.output[0]
             self._note(node, name, f"{self._layer_label()}: part of mish")
             return True
-        elif pending == "tanh_softplus" and op == "Mul" and sorted(inputs) == sorted(
-            [layer.z, layer.out]
+        elif (
+            pending == "tanh_softplus"
+            and op == "Mul"
+            and sorted(inputs) == sorted([layer.z, layer.out])
         ):
             completed = "mish"
         if completed is None:
