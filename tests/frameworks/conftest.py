@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
+
+import nntrace
+from tests.frameworks.support import Service
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
 
@@ -25,3 +29,14 @@ def need(module: str) -> ModuleType:
         if os.environ.get("NNTRACE_FRAMEWORK_TESTS") == "1":
             pytest.fail(f"NNTRACE_FRAMEWORK_TESTS=1 but {module} is missing: {error}")
         pytest.skip(f"{module} is not installed (pip install --group frameworks)")
+
+
+@pytest.fixture(scope="session")
+def service(live_server: str) -> Iterator[Service]:
+    """The Flask test client of a default app and a client of the shared gunicorn."""
+    from nntrace_service.app import create_app
+    from nntrace_service.settings import Settings
+
+    app = create_app(Settings())
+    with nntrace.Client(live_server, max_retries=0) as http:
+        yield Service(app.test_client(), http)

@@ -42,14 +42,21 @@ def spec(name: str, **params: Any) -> Spec:
     return {"name": name, **params} if params else name
 
 
+def _numpy(values: Any) -> Any:
+    """A framework tensor as numpy: torch tensors through ``.numpy()`` (their ``__array__``
+    warns under numpy 2), anything else as it is."""
+    detach = getattr(values, "detach", None)
+    return detach().cpu().numpy() if callable(detach) else values
+
+
 def floats(values: Any) -> Any:
     """Exact float64 copies of a framework's (float32 or float64) numbers."""
-    return np.array(values, dtype=np.float64)
+    return np.array(_numpy(values), dtype=np.float64)
 
 
 def per_node(values: Any) -> float | list[float]:
     """A learned slope: one number if the framework shares it, else one per node."""
-    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    flat = np.asarray(_numpy(values), dtype=np.float64).reshape(-1)
     return float(flat[0]) if flat.size == 1 else [float(v) for v in flat]
 
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nntrace.importers._common import Spec, UnsupportedModelError, floats, per_node, require, spec
+from nntrace.importers._common import (
+    Spec,
+    UnsupportedModelError,
+    floats,
+    per_node,
+    require,
+    spec,
+)
 
 if TYPE_CHECKING:
     from nntrace._network import Network
@@ -18,6 +25,12 @@ if TYPE_CHECKING:
 
 class _Refused(Exception):
     """One layer nntrace cannot express, with the reason."""
+
+
+def _value(variable: Any) -> Any:
+    """A Keras variable's backend tensor (``get_weights`` goes through ``np.array``, which
+    warns for torch tensors under numpy 2); :func:`floats` copies it out."""
+    return variable.value
 
 
 def _function_name(fn: Any) -> str:
@@ -48,7 +61,7 @@ def _layer_activation(layer: Any, units: int, keras: Any) -> Spec | None:
     if isinstance(layer, L.ELU):
         return spec("elu", alpha=float(layer.alpha))
     if isinstance(layer, L.PReLU):
-        alpha = keras.ops.convert_to_numpy(layer.alpha)
+        alpha = floats(_value(layer.alpha))
         if alpha.size not in (1, units):
             raise _Refused(f"slopes of shape {list(alpha.shape)} for a layer of {units} nodes")
         return spec("prelu", alpha=per_node(alpha))
@@ -84,9 +97,8 @@ def from_keras(model: Any) -> Network:
         label = f"{layer.name} ({type(layer).__name__})"
         try:
             if isinstance(layer, keras.layers.Dense):
-                weights = layer.get_weights()
-                kernel = floats(weights[0])
-                bias = floats(weights[1]) if layer.use_bias else floats([0.0] * kernel.shape[1])
+                kernel = floats(_value(layer.kernel))
+                bias = floats(_value(layer.bias)) if layer.use_bias else 0.0 * kernel[0]
                 layers.append({"weights": kernel.T, "bias": bias, "name": layer.name})
                 name = _function_name(layer.activation)
                 if name != "linear":
