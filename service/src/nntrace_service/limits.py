@@ -18,9 +18,11 @@ from nntrace_service.schemas.networks import NetworkSpec
 from nntrace_service.settings import Settings
 
 
-def _check(what: str, got: int, location: Location, setting: str, settings: Settings) -> None:
-    """Refuse ``got`` when it is over the value of ``setting``."""
-    limit: int = getattr(settings, setting)
+def _check(
+    what: str, got: int, location: Location, setting: str, settings: Settings, per: int = 1
+) -> None:
+    """Refuse ``got`` when it is over the value of ``setting`` (times ``per``)."""
+    limit: int = getattr(settings, setting) * per
     if got > limit:
         raise limit_exceeded(what, limit, got, location, setting)
 
@@ -93,6 +95,14 @@ def check_trace_terms(network: core.Network, samples: int, settings: Settings) -
         "max_trace_terms",
         settings,
     )
+
+
+def check_import(nodes: int, parameters: int, settings: Settings) -> None:
+    """An uploaded model's graph, after protobuf has read it (bounded by the body size) and
+    before any of its tensors is converted: a dense layer takes a node or two and its
+    activation up to three, so more than six nodes a layer is no network nntrace accepts."""
+    _check("nodes in the model's graph", nodes, (), "max_layers", settings, per=6)
+    _check("parameters in the model", parameters, (), "max_parameters", settings)
 
 
 def check_values(count: int, location: Location, settings: Settings, what: str = "values") -> None:

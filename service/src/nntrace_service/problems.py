@@ -75,6 +75,13 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             'Use a name from GET /v1/activations, or {"expression": ...}.',
         ),
         ProblemType(
+            "ambiguous-activation",
+            422,
+            "Activation name means different things in different frameworks",
+            'Add "dialect": "keras", "torch" or "onnx" to the layer or network, or give the '
+            "parameters whose defaults differ.",
+        ),
+        ProblemType(
             "invalid-parameter",
             422,
             "Invalid activation parameter",
@@ -97,6 +104,20 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             422,
             "A service limit was exceeded",
             "Send a smaller network, batch or trace; the limits are in the service settings.",
+        ),
+        ProblemType(
+            "invalid-model",
+            422,
+            "Model cannot be read",
+            "Send an ONNX model (Content-Type: application/onnx) whose graph is one chain "
+            "from its input to its output.",
+        ),
+        ProblemType(
+            "unsupported-model",
+            422,
+            "Model has operators nntrace cannot express",
+            "Replace or remove the nodes listed in 'nodes': dense layers (Gemm, MatMul + Add) "
+            "and activation operators are supported.",
         ),
         ProblemType("internal-error", 500, "Internal server error", "Retry later or report it."),
         ProblemType("not-ready", 503, "Service not ready", "Retry after a moment."),

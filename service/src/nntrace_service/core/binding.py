@@ -40,7 +40,7 @@ def bind(spec: ActivationSpec, *, dialect: str | None = None) -> BoundActivation
         return spec
     if isinstance(spec, str):
         try:
-            return _bind_name(spec, dialect)  # type: ignore[arg-type]
+            return _bind_name(spec, dialect)
         except CoreError as error:  # a bare name has no "name" key to point at
             if error.location[:1] == ("name",):
                 error.location = error.location[1:]

@@ -117,6 +117,10 @@ class AmbiguousActivationError(CoreError):
         super().__init__(message, location=location)
         self.candidates = tuple(candidates)
 
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"candidates": list(self.candidates), "dialects": ["keras", "torch", "onnx"]}
+
 
 class InvalidParameterError(CoreError):
     """An activation parameter that is unknown, missing, of the wrong type or out of bounds."""

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from nntrace_service import core, limits
+from nntrace_service.core import dialects
 from nntrace_service.problems import ApiError, from_core, located
 from nntrace_service.schemas.activations import EvaluateActivationRequest
 from nntrace_service.settings import Settings
@@ -34,6 +35,27 @@ def describe(activation: core.Activation) -> dict[str, Any]:
         "description": activation.description,
         "notes": list(activation.notes),
         "halves_units": activation.halves_units,
+        "dialects": {
+            framework: [_describe_spelling(s) for s in rows]
+            for framework, rows in dialects.spellings_of(activation.name).items()
+        },
+    }
+
+
+def _describe_spelling(spelling: dialects.Spelling) -> dict[str, Any]:
+    """One framework's name for an entry, with its parameter names and defaults."""
+    return {
+        "name": spelling.name,
+        "kind": spelling.kind,
+        "parameters": [
+            {
+                "name": p.name,
+                "parameter": p.canonical,
+                "default": None if p.required else p.default,
+                "required": p.required,
+            }
+            for p in spelling.parameters
+        ],
     }
 
 
@@ -68,7 +90,7 @@ def lookup(name: str) -> core.Activation:
 def evaluate(name: str, body: EvaluateActivationRequest, settings: Settings) -> dict[str, Any]:
     """Values and derivatives at the request's points."""
     limits.check_values(int(body.x.size), ("x",), settings)
-    return _values(name, body.x, dict(body.params), body.dtype)
+    return _values(name, body.x, dict(body.params), body.dtype, body.dialect)
 
 
 def curve(name: str, query: Mapping[str, str], settings: Settings) -> dict[str, Any]:
@@ -85,15 +107,26 @@ def curve(name: str, query: Mapping[str, str], settings: Settings) -> dict[str, 
         raise _query_error("stop", "must be greater than start")
     if not math.isfinite(stop - start):
         raise _query_error("stop", "must be a finite distance from start (stop - start overflows)")
+    dialect = args.pop("dialect", None)
+    if dialect is not None and dialect not in dialects.DIALECTS:
+        raise _query_error("dialect", f"must be one of {', '.join(dialects.DIALECTS)}")
     params = {key: _query_param(key, value) for key, value in args.items()}
-    return _values(name, np.linspace(start, stop, num), params, "float64")
+    return _values(name, np.linspace(start, stop, num), params, "float64", dialect)
 
 
 def _values(
-    name: str, x: np.ndarray[Any, Any], params: dict[str, Any], dtype: str
+    name: str,
+    x: np.ndarray[Any, Any],
+    params: dict[str, Any],
+    dtype: str,
+    dialect: str | None = None,
 ) -> dict[str, Any]:
     """An activation's values and derivatives at ``x``, treated as one layer's ``z``."""
-    bound = _bind_pointwise(name, params)
+    bound = _bind_pointwise(name, params, dialect)
+    try:
+        bound.check_units(int(x.size))
+    except core.CoreError as error:
+        raise from_core(error).at("params") from None
     with np.errstate(over="ignore"):
         z = x.astype(dtype).reshape(1, -1)
     if not np.isfinite(z).all():
@@ -119,7 +152,7 @@ def _values(
         )
     return {
         "name": bound.name,
-        "params": dict(bound.params),
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in bound.params.items()},
         "dtype": dtype,
         "x": z[0],
         "y": y[0],
@@ -127,11 +160,26 @@ def _values(
     }
 
 
-def _bind_pointwise(name: str, params: dict[str, Any]) -> core.BoundActivation:
-    """The activation with its parameters, if it maps each value to one value (not GLU)."""
+def _bind_pointwise(name: str, params: dict[str, Any], dialect: str | None) -> core.BoundActivation:
+    """The activation with its parameters, if it maps each value to one value (not GLU).
+
+    A name in the path is found or 404 (without a dialect); then it is read like a layer's
+    activation, so a dialect's names and defaults apply and an ambiguous spelling is refused.
+    """
+    if dialect is None:
+        lookup(name)
     try:
-        bound = core.bind_params(lookup(name), params)
+        bound = core.bind({"name": name, **params}, dialect=dialect)
     except core.CoreError as error:
+        if error.location[:1] == ("name",):
+            if isinstance(error, core.UnknownActivationError):
+                raise ApiError(
+                    "unknown-activation",
+                    error.message,
+                    status=404,
+                    suggestions=list(error.suggestions),
+                ) from None
+            raise from_core(error) from None  # "/name": the name in the path
         raise from_core(error).at("params") from None
     if bound.activation.halves_units:
         raise located(

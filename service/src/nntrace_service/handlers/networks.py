@@ -34,7 +34,7 @@ def build(spec: NetworkSpec, settings: Settings, network_at: Location) -> core.N
     except ApiError as error:
         raise error.at(*network_at) from None
     try:
-        return core.build_network(spec.input_size, spec.layers)
+        return core.build_network(spec.input_size, spec.layers, dialect=spec.dialect)
     except core.CoreError as error:
         raise core_problem(error, network_at) from None
 
@@ -161,3 +161,56 @@ def _layer_results(
             entry["mean_abs_gradient"] = gradient.mean_abs_gradient
         layers.append(entry)
     return layers
+
+
+# ---- import ------------------------------------------------------------------------------------
+
+
+def import_onnx(data: bytes, settings: Settings) -> dict[str, Any]:
+    """``POST /v1/networks/import``: an ONNX model's network and a note per operator.
+
+    The body's size is bounded before it is read (``max_body_bytes``); the graph's node and
+    parameter counts before any tensor is converted; the network's sizes, as for any network,
+    before it is built (which checks that it evaluates).
+    """
+    from nntrace_service.importers import onnx as onnx_importer
+
+    try:
+        model = onnx_importer.parse(data)
+        nodes, parameters = onnx_importer.measure(model)
+        limits.check_import(nodes, parameters, settings)
+        imported = onnx_importer.import_model(model)
+    except onnx_importer.OnnxUnavailable as error:
+        raise ApiError("internal-error", str(error), status=501) from None
+    except onnx_importer.InvalidModel as error:
+        raise ApiError("invalid-model", str(error)) from None
+    except onnx_importer.UnsupportedModel as error:
+        raise ApiError(
+            "unsupported-model",
+            str(error),
+            errors=[
+                {
+                    "pointer": "",
+                    "detail": f"{n['node']} ({n['op_type']}): {n['reason']}",
+                    "code": "unsupported_operator",
+                }
+                for n in error.nodes
+            ],
+            nodes=error.nodes,
+        ) from None
+    spec = NetworkSpec.model_validate(
+        {
+            "input_size": imported.network["input_size"],
+            "layers": [
+                {**layer, "weights": layer["weights"].tolist(), "bias": layer["bias"].tolist()}
+                for layer in imported.network["layers"]
+            ],
+        },
+        context=limits.validation_context(settings),
+    )
+    network = build(spec, settings, ("network",))
+    return {
+        "network": normalized(network),
+        "notes": imported.notes,
+        "source": {"format": "onnx", "opset": imported.opset, "producer": imported.producer},
+    }

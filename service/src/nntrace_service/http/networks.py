@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from nntrace_service.handlers import networks
-from nntrace_service.http.body import parse_body, settings
+from nntrace_service.http.body import ONNX_MEDIA_TYPES, parse_body, read_binary_body, settings
 from nntrace_service.observability.middleware import EVALUATION_KEY
 from nntrace_service.schemas.networks import EvaluateRequest, NetworkRequest
 
@@ -35,3 +35,9 @@ def _sizes(body: EvaluateRequest, rows: int) -> tuple[int, int, int]:
     parameters = weights + sum(layer.bias.size for layer in body.network.layers)
     traced = 0 if body.trace != "nodes" else rows if body.samples is None else len(body.samples)
     return rows, parameters, weights * traced
+
+
+@bp.post("/networks/import")
+def import_model() -> dict[str, Any]:
+    """An ONNX model (Content-Type: application/onnx) as a network, with a note per operator."""
+    return networks.import_onnx(read_binary_body(ONNX_MEDIA_TYPES), settings())

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from nntrace_service.core.activations import BoundActivation, bind
+from nntrace_service.core.activations import BoundActivation
+from nntrace_service.core.binding import bind
 from nntrace_service.core.dialects import Spelling, spellings
 from nntrace_service.core.errors import CoreError
 
@@ -95,10 +96,25 @@ def parse(data: bytes) -> Any:
     return model
 
 
+def measure(model: Any) -> tuple[int, int]:
+    """Nodes and tensor elements (initializers and constants) of a parsed model, for the
+    limits, without converting any tensor."""
+    elements = sum(int(np.prod(t.dims)) for t in model.graph.initializer)
+    for node in model.graph.node:
+        for attribute in node.attribute:
+            if attribute.t.dims:
+                elements += int(np.prod(attribute.t.dims))
+    return len(model.graph.node), elements
+
+
 def import_onnx(data: bytes) -> ImportedNetwork:
     """Map the ONNX model in ``data`` to a network document (nntrace's names, every
     parameter explicit) with a note per node."""
-    model = parse(data)
+    return import_model(parse(data))
+
+
+def import_model(model: Any) -> ImportedNetwork:
+    """Map a parsed ONNX model (see :func:`parse`) to a network document."""
     _, numpy_helper = _onnx_modules()
     graph = model.graph
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
@@ -157,7 +173,9 @@ class _Walker:
             self.current = node.output[0]  # keep walking, to report every node at once
 
     def _note(self, node: Any, name: str, became: str) -> None:
-        self.notes.append({"node": name, "op_type": node.op_type, "mapped_to": became})
+        self.notes.append(
+            {"node": name, "op_type": node.op_type, "mapped_to": became, "output": node.output[0]}
+        )
 
     def _layer_label(self) -> str:
         return f"layer {len(self.layers) - 1}"

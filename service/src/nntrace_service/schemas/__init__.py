@@ -40,6 +40,7 @@ from nntrace_service.schemas.grading import (
 from nntrace_service.schemas.networks import (
     EvaluateRequest,
     EvaluateResponse,
+    ImportResponse,
     LayerSpec,
     NetworkRequest,
     NetworkSpec,
@@ -64,6 +65,7 @@ __all__ = [
     "GradeRequest",
     "GradeResponse",
     "Health",
+    "ImportResponse",
     "LayerSpec",
     "NetworkRequest",
     "NetworkSpec",
@@ -98,6 +100,7 @@ OPENAPI_MODELS: list[tuple[type[BaseModel], Literal["validation", "serialization
             GradeResponse,
             GradeBatchResponse,
             CompareResponse,
+            ImportResponse,
         )
     ),
 ]

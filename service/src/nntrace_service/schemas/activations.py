@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from nntrace_service.schemas.arrays import Vector
-from nntrace_service.schemas.base import ParamValue, RequestModel, ResponseModel
+from nntrace_service.schemas.base import Dialect, ParamValue, RequestModel, ResponseModel
 
 
 class ActivationByName(BaseModel):
@@ -61,7 +61,8 @@ class ParameterInfo(ResponseModel):
 
     name: str
     description: str
-    type: Literal["number", "boolean"]
+    type: Literal["number", "boolean", "per_node"]
+    """`per_node`: a number for every node, or an array of one number per node."""
     default: float | bool | None
     """The Keras default (null when the parameter is required or has no default)."""
     required: bool
@@ -69,6 +70,25 @@ class ParameterInfo(ResponseModel):
     minimum: float | None
     maximum: float | None
     exclusive_minimum: bool
+
+
+class FrameworkParameter(ResponseModel):
+    """A framework's parameter: its name there and the catalog parameter it sets."""
+
+    name: str
+    parameter: str | None
+    """The catalog parameter (null: checked and dropped, like `dim`)."""
+    default: float | bool | str | None
+    """The framework's default (null when required or none)."""
+    required: bool
+
+
+class FrameworkSpelling(ResponseModel):
+    """How one framework names an activation."""
+
+    name: str
+    kind: Literal["function", "layer", "module", "operator"]
+    parameters: list[FrameworkParameter]
 
 
 class ActivationInfo(ResponseModel):
@@ -90,6 +110,9 @@ class ActivationInfo(ResponseModel):
     """Where PyTorch or ONNX defaults and semantics differ from Keras."""
     halves_units: bool
     """True for GLU, whose output has half as many values as the layer has nodes."""
+    dialects: dict[str, list[FrameworkSpelling]]
+    """Each framework's names for this activation (`keras`, `torch`, `onnx`), with their
+    parameter names and defaults; empty where the framework has none."""
 
 
 class ActivationList(ResponseModel):
@@ -106,14 +129,16 @@ class EvaluateActivationRequest(RequestModel):
     params: dict[str, ParamValue] = Field(default_factory=dict)
     """Parameters; omitted ones take their defaults."""
     dtype: Literal["float64", "float32"] = "float64"
+    dialect: Dialect | None = None
+    """Read the name, parameter names and defaults as Keras, PyTorch or ONNX write them."""
 
 
 class ActivationValues(ResponseModel):
     """An activation's values and derivatives at a set of points."""
 
     name: str
-    params: dict[str, float | bool | None]
-    """Every parameter, defaults filled in."""
+    params: dict[str, float | bool | list[float] | None]
+    """Every parameter, defaults filled in (nntrace's names)."""
     dtype: Literal["float64", "float32"]
     x: list[float]
     y: list[float]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -11,23 +11,47 @@ from pydantic_core import PydanticCustomError
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
-def _param_value(value: Any) -> float | bool | None:
-    """One clear error for a bad parameter value: a plain ``float | bool | None`` union
-    reports one error per member, each located under the member's name (``/params/alpha/float``)."""
+def _param_value(value: Any) -> float | bool | str | list[float] | None:
+    """One clear error for a bad parameter value: a plain union reports one error per
+    member, each located under the member's name (``/params/alpha/float``). Arrays are one
+    value per node (prelu's slopes); strings are a dialect's words (``"tanh"``), which the
+    core checks."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float) and math.isfinite(value):
         return float(value)
+    if isinstance(value, str) and len(value) <= 32:
+        return value
+    if isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+    ):
+        return [float(v) for v in value]
     raise PydanticCustomError(
-        "param_type", "Parameter values must be finite numbers, true, false or null"
+        "param_type",
+        "Parameter values must be finite numbers, arrays of them (one per node), true, false, "
+        "null or a short string",
     )
 
 
 ParamValue = Annotated[
-    float | bool | None,
+    float | bool | str | list[float] | None,
     PlainValidator(_param_value),
-    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "boolean"}, {"type": "null"}]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number"},
+                {"type": "array", "items": {"type": "number"}},
+                {"type": "boolean"},
+                {"type": "string", "maxLength": 32},
+                {"type": "null"},
+            ]
+        }
+    ),
 ]
+
+Dialect = Literal["keras", "torch", "onnx"]
+"""Whose activation names, parameter names and defaults to read (none: Keras's, and
+ambiguous foreign spellings are refused)."""
 
 
 def _whole_number(value: Any) -> Any:

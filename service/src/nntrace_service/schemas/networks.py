@@ -8,7 +8,7 @@ from pydantic import Field
 
 from nntrace_service.schemas.activations import ActivationSpec
 from nntrace_service.schemas.arrays import BinaryArray, Matrix, Rows, Vector
-from nntrace_service.schemas.base import Index, Integer, RequestModel, ResponseModel
+from nntrace_service.schemas.base import Dialect, Index, Integer, RequestModel, ResponseModel
 
 
 class LayerSpec(RequestModel):
@@ -21,6 +21,9 @@ class LayerSpec(RequestModel):
     """One row per node, each as long as the layer's input."""
     bias: Vector
     """One value per node."""
+    dialect: Dialect | None = None
+    """Read this layer's activation as Keras, PyTorch or ONNX spell it (overrides the
+    network's dialect)."""
 
 
 class NetworkSpec(RequestModel):
@@ -28,6 +31,10 @@ class NetworkSpec(RequestModel):
 
     input_size: Integer = Field(ge=1)
     layers: list[LayerSpec] = Field(min_length=1)
+    dialect: Dialect | None = None
+    """Read activation names, parameter names and defaults as Keras, PyTorch or ONNX write
+    them (`{"name": "LeakyRelu", "alpha": 0.1}` under onnx). Without one: Keras's names and
+    defaults, and a foreign spelling whose frameworks disagree on a default is refused."""
 
 
 class NetworkRequest(RequestModel):
@@ -120,6 +127,34 @@ class ValidateResponse(ResponseModel):
 
     network: NormalizedNetwork
     summary: NetworkSummary
+
+
+class ImportNote(ResponseModel):
+    """What one operator of an imported model became."""
+
+    node: str
+    """The node's name (or `node N` when it has none)."""
+    op_type: str
+    mapped_to: str
+    output: str
+    """The tensor the node writes."""
+
+
+class ImportSource(ResponseModel):
+    """Where an imported network came from."""
+
+    format: Literal["onnx"]
+    opset: int
+    producer: str
+
+
+class ImportResponse(ResponseModel):
+    """An imported model: the network (nntrace's names, every parameter explicit) and a
+    note per operator."""
+
+    network: NormalizedNetwork
+    notes: list[ImportNote]
+    source: ImportSource
 
 
 class TermInfo(ResponseModel):
