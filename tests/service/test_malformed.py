@@ -175,7 +175,10 @@ CASES = [
         act({"expression": "x +* 2"})),
     Bad("evaluate-unknown-activation", 404, "unknown-activation", None, {"x": [1.0]},
         path="/v1/activations/sigmoidd/evaluate", suggests="sigmoid"),
-    Bad("evaluate-param-wrong-type", 422, V, "/params/alpha", {"x": [1.0], "params": {"alpha": "x"}},
+    # strings pass the schema (a dialect's words, GELU's "tanh"); the core refuses this one
+    Bad("evaluate-param-wrong-type", 422, "invalid-parameter", "/params/alpha",
+        {"x": [1.0], "params": {"alpha": "x"}}, path="/v1/activations/elu/evaluate"),
+    Bad("evaluate-param-object", 422, V, "/params/alpha", {"x": [1.0], "params": {"alpha": {}}},
         path="/v1/activations/elu/evaluate"),
     Bad("evaluate-param-out-of-bounds", 422, "invalid-parameter", "/params/alpha",
         {"x": [1.0], "params": {"alpha": 0}}, path="/v1/activations/celu/evaluate"),

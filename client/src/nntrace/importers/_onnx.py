@@ -125,6 +125,16 @@ def _activation(g: _Graph, x: str, name: str, p: dict[str, Any], stem: str) -> s
     raise _Refused(f"{name} {p or ''} has no ONNX operator".replace(" {}", ""))
 
 
+def _output_size(network: Network) -> int:
+    """What the last layer passes on (a glu layer half its nodes)."""
+    last = network.layers[-1]
+    try:
+        name = explicit(last.activation)[0]
+    except ValueError:  # an expression: element-wise
+        name = ""
+    return last.units // 2 if name == "glu" else last.units
+
+
 def to_onnx(network: Network, *, opset: int = DEFAULT_OPSET, dtype: str = "float32") -> Any:
     """An ONNX ``ModelProto`` computing ``network``: a Gemm per layer and its activation's
     operators, input ``input`` (batch × input size) and output ``output``."""
@@ -157,7 +167,7 @@ def to_onnx(network: Network, *, opset: int = DEFAULT_OPSET, dtype: str = "float
         g.nodes,
         "nntrace",
         [helper.make_tensor_value_info("input", element, ["batch", network.input_size])],
-        [helper.make_tensor_value_info("output", element, None)],
+        [helper.make_tensor_value_info("output", element, ["batch", _output_size(network)])],
         g.initializers,
     )
     model = helper.make_model(

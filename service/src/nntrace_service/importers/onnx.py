@@ -8,7 +8,9 @@ attribute names and defaults are ONNX's) or one of the small subgraphs exporters
 functions ONNX lacks: ``x * Sigmoid(x)`` (silu), ``x - Tanh(x)`` (tanh_shrink),
 ``Softmax(Neg(x))`` (softmin), ``Log(Sigmoid(x))`` (log_sigmoid) and
 ``x * Tanh(Softplus(x))`` (mish). ``Constant`` nodes and initializers supply weights, biases,
-PRelu slopes and Clip bounds.
+PRelu slopes and Clip bounds. ``Cast`` passes values through: exporters wrap operators that
+have no double kernel (Celu) in casts to float, and nntrace computes in the dtype the
+evaluation asks for.
 
 Everything else is collected, node by node, into one :class:`UnsupportedModel` error.
 No Flask here: the HTTP view calls :func:`import_onnx` with the body's bytes.
@@ -204,12 +206,22 @@ class _Walker:
             self._dense(node, name)
         elif op == "Add" and self.layers and self.layers[-1].pending == "matmul":
             self._bias(node, name)
-        elif op in PASS_THROUGH:
+        elif op in PASS_THROUGH or op == "Cast":
             if node.input[0] != self.current:
                 self._refuse(node, name, "does not continue the chain of layers")
             else:
                 self.current = node.output[0]
-                self._note(node, name, "passes values through (inference)")
+                if self.layers and self.layers[-1].out == node.input[0]:
+                    self.layers[-1].out = node.output[0]
+                    if self.layers[-1].activation is None:
+                        self.layers[-1].z = node.output[0]
+                self._note(
+                    node,
+                    name,
+                    "a type cast: nntrace computes in the evaluation's dtype"
+                    if op == "Cast"
+                    else "passes values through (inference)",
+                )
         elif not self.layers or self.current not in (self.layers[-1].out, *node.input):
             self._refuse(node, name, "not after a dense layer (Gemm or MatMul)")
         else:
