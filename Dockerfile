@@ -19,7 +19,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python3 -m venv /opt/build-venv
 COPY service/ /src/service/
 RUN --mount=type=cache,target=/root/.cache/pip \
-    /opt/build-venv/bin/pip wheel --wheel-dir /wheels /src/service
+    /opt/build-venv/bin/pip wheel --wheel-dir /wheels "/src/service[onnx]"
 
 
 FROM ${BASE_IMAGE} AS runtime
@@ -53,7 +53,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # (seeded by Python 3.11's venv) are removed afterwards: nothing installs at run time.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links=/wheels nntrace-service \
+    && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links=/wheels "nntrace-service[onnx]" \
     && /opt/venv/bin/pip uninstall --yes --quiet setuptools pip \
     && groupadd --gid 10001 nntrace \
     && useradd --uid 10001 --gid nntrace --no-log-init --no-create-home --home-dir /app \

@@ -19,6 +19,7 @@ import nntrace
 from tests.frameworks.support import Service
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # small models: threads only contend
 
 
 def need(module: str) -> ModuleType:

@@ -72,9 +72,7 @@ FLOAT64_OPS = [HardSwish, Mish, Gelu]
 def _import(service: Service, model: Any) -> dict[str, Any]:
     """The import answer, through both transports (which must agree)."""
     data = model.SerializeToString()
-    response = service.flask.post(
-        "/v1/networks/import", data=data, content_type="application/onnx"
-    )
+    response = service.flask.post("/v1/networks/import", data=data, content_type="application/onnx")
     assert response.status_code == 200, response.get_json()
     local = response.get_json()
     remote = service.http.import_onnx(data)
@@ -400,3 +398,19 @@ def test_graph_limits_apply_before_conversion() -> None:
     problem = response.get_json()
     assert problem["type"].endswith("/limit-exceeded")
     assert problem["setting"] == "NNTRACE_MAX_LAYERS"
+
+
+def test_cli_imports_a_model_file(live_server: str, tmp_path: Any, capsys: Any) -> None:
+    """``nntrace import model.onnx --out net.json`` writes the network the service mapped."""
+    from nntrace.cli import main
+
+    model, fan_in = _helper_model(7, "float32")
+    path = tmp_path / "model.onnx"
+    path.write_bytes(model.SerializeToString())
+    out = tmp_path / "net.json"
+    assert main(["import", str(path), "--out", str(out), "--url", live_server]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "layer 0: weights and bias" in printed
+    network = nntrace.Network.load(out)
+    assert network.input_size == fan_in
+    assert main(["import", str(tmp_path / "missing.onnx"), "--url", live_server]) == 2

@@ -7,6 +7,7 @@
     nntrace evaluate NET.json --inputs INPUTS.json [--trace nodes] [--gradients] [--json]
     nntrace plot NAME... --out FILE.png
     nntrace grade GRADING.json SUBMISSION.json --format gradescope --out results.json
+    nntrace import MODEL.onnx [--out NET.json] [--json]
 
 Every command takes ``--url`` (default: ``$NNTRACE_URL``, then http://127.0.0.1:8000) and
 ``--timeout``. Results go to stdout; stderr stays empty unless something fails.
@@ -167,6 +168,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--out", metavar="FILE", help="results file to write (default: stdout)")
     grade.set_defaults(command=_grade)
+
+    importer = commands.add_parser(
+        "import",
+        parents=[common],
+        help="import an ONNX model as a network (mapped by the service)",
+    )
+    importer.add_argument("model", metavar="MODEL.onnx", help="the ONNX model file")
+    importer.add_argument(
+        "--out", metavar="NET.json", help="write the network here and print the notes"
+    )
+    importer.add_argument(
+        "--json", action="store_true", help="print the service's whole answer (network and notes)"
+    )
+    importer.set_defaults(command=_import)
     return parser
 
 
@@ -329,6 +344,25 @@ def _describe_problem(error: APIStatusError) -> str:
     if error.request_id:
         lines.append(f"  request id: {error.request_id}")
     return "\n".join(lines)
+
+
+def _import(client: Client, args: argparse.Namespace) -> None:
+    """The network JSON on stdout (or in --out, with one note per operator on stdout)."""
+    path = Path(args.model)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{args.model}: {error.strerror or error}") from None
+    imported = client.import_onnx(data)
+    if args.json:
+        _print_json(imported.to_dict())
+    elif args.out:
+        Network.from_dict(imported.network).save(args.out)
+        for note in imported.notes:
+            print(note)
+        print(f"wrote {args.out}")
+    else:
+        _print_json(imported.network)
 
 
 def _print_json(data: Any) -> None:
