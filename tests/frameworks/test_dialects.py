@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nntrace_service.core.activations import bind
+from nntrace_service.core import bind
 from nntrace_service.core.errors import AmbiguousActivationError, InvalidParameterError
 from tests.frameworks.conftest import need
 
