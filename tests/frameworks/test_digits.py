@@ -71,12 +71,12 @@ def test_keras_model(sdk: Any, digits: Any) -> None:
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
     model.fit(x.astype("float32"), y, epochs=12, batch_size=256, verbose=0)
     network = nntrace.Network.from_keras(model)
     sample = x[:200].astype("float32")
     want = model(keras.ops.convert_to_tensor(sample)).detach().numpy()
-    assert (want.argmax(axis=1) == y[:200]).mean() > 0.8  # it learned something
+    assert (want.argmax(axis=1) == y[:200]).mean() > 0.5  # it learned (chance: 0.1)
     result = sdk.evaluate(network, sample, dtype="float32")
     np.testing.assert_allclose(result.outputs, want, rtol=1e-6, atol=1e-6)
     _check_trace(sdk.evaluate(network, x[:1], trace="nodes"), network, x)
