@@ -226,6 +226,7 @@ KINKS: list[tuple[str, Params, float, float]] = [
     ("celu", {"alpha": 2.0}, 0.0, 1.0),
     ("hard_sigmoid", {}, -3.0, 0.0),
     ("hard_sigmoid", {}, 3.0, 0.0),
+    # Not PyTorch's: F.hardswish's backward gives 0 at -3 and 1 at 3 (2.13, CPU); see below.
     ("hard_silu", {}, -3.0, -0.5),
     ("hard_silu", {}, 3.0, 1.5),
     ("hard_tanh", {}, -1.0, 0.0),
@@ -265,6 +266,19 @@ def test_kink_conventions(name: str, params: Params, x: float, slope: float, dty
     """PyTorch's backward value at each kink (reference section 7)."""
     _, _, got = _evaluate(name, params, dtype, x)
     assert got == pytest.approx(slope, rel=1e-7)
+
+
+def test_hard_silu_note_describes_pytorch_as_it_is() -> None:
+    """The note says what nntrace gives at ±3 and what PyTorch gives there, and no longer
+    that the two agree. PyTorch 2.13.0+cpu, measured in float64 and float32, scalar and
+    vectorised: ``F.hardswish`` backward gives 0 at -3 and 1 at 3 (the outer pieces)."""
+    note = " ".join(CATALOG["hard_silu"].notes)
+    slopes = [_evaluate("hard_silu", {}, np.float64, x)[2] for x in (-3.0, 3.0)]
+
+    assert slopes == [-0.5, 1.5]
+    assert "(-0.5 at -3, 1.5 at 3)" in note
+    assert "PyTorch 2.13 on CPU gives 0 at -3 and 1 at 3" in note
+    assert "PyTorch's closed interval" not in note
 
 
 # ---- literature and Keras's own numbers ------------------------------------------------------

@@ -991,7 +991,8 @@ def _hard_silu(z: F64) -> F64:
 
 @_in_float64
 def _hard_silu_derivative(z: F64, _a: F64) -> F64:
-    """x/3 + 1/2 on the closed interval [-3, 3], as in PyTorch: -0.5 at -3 and 1.5 at 3."""
+    """x/3 + 1/2 on the closed interval [-3, 3]: -0.5 at -3 and 1.5 at 3, the one-sided
+    limits from inside (PyTorch 2.13 on CPU gives the outer pieces' 0 and 1 there instead)."""
     middle = np.abs(z) <= 3.0
     return np.where(middle, np.clip(z, -3.0, 3.0) / 3.0 + 0.5, _indicator(z > 3.0))
 
@@ -1010,7 +1011,8 @@ register(
         derivative=_hard_silu_derivative,
         notes=(
             "Same in PyTorch (F.hardswish) and ONNX (HardSwish, opset 14). The derivative is "
-            "discontinuous at ±3; nntrace uses PyTorch's closed interval (-0.5 at -3, 1.5 at 3).",
+            "discontinuous at ±3: nntrace uses the closed interval [-3, 3] for x/3 + 1/2 "
+            "(-0.5 at -3, 1.5 at 3), while PyTorch 2.13 on CPU gives 0 at -3 and 1 at 3.",
         ),
     )
 )
