@@ -4,17 +4,30 @@ A notebook-style script: each ``# %%`` cell runs on its own in VS Code, PyCharm 
 (via jupytext), and the whole file runs as a script. It needs a running service::
 
     make serve                                   # or: docker run -p 8000:8000 nntrace
-    NNTRACE_URL=http://127.0.0.1:8000 python examples/compare_activations.py
+    NNTRACE_URL=http://127.0.0.1:8000 python examples/compare_activations.py [--output FILE.png]
 
-and, for the optional figure, matplotlib (``pip install './client[plot]'``).
+and, for the optional figure, matplotlib (``pip install './client[plot]'``). The figure goes
+to ``--output`` or, by default, to a new temporary folder (never into the working directory,
+which is usually the repository); the script prints where.
 """
 
 # %% The seed network: 3 inputs, 4 hidden nodes, 1 linear output.
+import argparse
+import tempfile
 from pathlib import Path
 
 import nntrace
 
 HERE = Path(__file__).resolve().parent
+parser = argparse.ArgumentParser(description="Sigmoid vs tanh vs ReLU on the seed network.")
+parser.add_argument(
+    "--output",
+    type=Path,
+    metavar="FILE.png",
+    help="where to write the figure (default: a temp dir)",
+)
+# parse_known_args: in a notebook kernel, sys.argv holds the kernel's own arguments.
+options, _ = parser.parse_known_args()
 network = nntrace.Network.load(HERE / "seed_network.json")
 inputs = [[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]
 print(network)
@@ -46,7 +59,7 @@ try:
 except ImportError:
     print("\n(install matplotlib to draw the curves)")
 else:
-    out = Path("activations.png")
+    out = options.output or Path(tempfile.mkdtemp(prefix="nntrace-")) / "activations.png"
     figure.savefig(out)
     print(f"\ncurves written to {out}")
 

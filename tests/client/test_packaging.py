@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import tomllib
 import zipfile
 from collections.abc import Iterator
@@ -171,10 +172,15 @@ def test_seed_network_file_is_the_seed(tmp_path: Path) -> None:
 
 
 def test_example_script_runs(live_server: str, tmp_path: Path) -> None:
-    """examples/compare_activations.py runs against the service, silent on stderr."""
+    """examples/compare_activations.py runs against the service, silent on stderr, and
+    writes its figure where --output says."""
+    out = tmp_path / "figures" / "curves.png"
+    out.parent.mkdir()
     run = _run(
         sys.executable,
         ROOT / "examples" / "compare_activations.py",
+        "--output",
+        out,
         cwd=tmp_path,
         env={"NNTRACE_URL": live_server},
     )
@@ -182,4 +188,28 @@ def test_example_script_runs(live_server: str, tmp_path: Path) -> None:
     assert (run.returncode, run.stderr) == (0, "")
     assert "relu(0.50×1.00 + (-0.30)×2.00 + 0.80×3.00 + 0.10) = relu(2.40) = 2.4000" in run.stdout
     assert "tanh(2.40) = 0.9837" in run.stdout
-    assert (tmp_path / "activations.png").read_bytes()[:4] == b"\x89PNG"
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]
+
+
+def test_example_script_leaves_the_working_directory_alone(live_server: str) -> None:
+    """Run from the repository root as its docstring says, without --output, the script
+    writes its figure into a fresh temporary folder and nothing into the repository."""
+    before = sorted(p.name for p in ROOT.iterdir())
+
+    run = _run(
+        sys.executable,
+        ROOT / "examples" / "compare_activations.py",
+        cwd=ROOT,
+        env={"NNTRACE_URL": live_server},
+    )
+
+    assert (run.returncode, run.stderr) == (0, "")
+    written = Path(run.stdout.rstrip().rsplit("curves written to ", 1)[1])
+    try:
+        assert sorted(p.name for p in ROOT.iterdir()) == before
+        assert written.parent.parent == Path(tempfile.gettempdir())
+        assert written.read_bytes()[:4] == b"\x89PNG"
+    finally:
+        written.unlink(missing_ok=True)
+        written.parent.rmdir()
