@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,6 +154,185 @@ class TestSuccess:
         )
 
         assert (run.returncode, run.stderr) == (0, "")
+
+
+class TestHelp:
+    @pytest.mark.parametrize(
+        ("command", "option", "default"),
+        [
+            ("evaluate", "--trace", "layers"),
+            ("evaluate", "--dtype", "float64"),
+            ("evaluate", "--decimals", "4"),
+            ("grade", "--format", "native"),
+            ("plot", "--start", "-6.0"),
+            ("plot", "--stop", "6.0"),
+            ("plot", "--num", "241"),
+            ("compare", "--profile", "float64"),
+        ],
+    )
+    def test_options_explain_themselves(self, command: str, option: str, default: str) -> None:
+        """Each option's help says what it does and shows its default."""
+        run = nntrace(command, "--help")
+
+        assert run.returncode == 0
+        text = " ".join(run.stdout.split())
+        start = text.index(f" {option} ")
+        entry = text[start : text.find(" --", start + len(option) + 2)]
+        assert f"(default: {default})" in entry
+        assert len(entry.split("(default:")[0].split("}")[-1].split()) >= 4, entry
+
+    def test_command_list(self) -> None:
+        """validate and compare are listed with the other commands."""
+        run = nntrace("--help")
+
+        for command in (
+            "health",
+            "activations",
+            "validate",
+            "evaluate",
+            "compare",
+            "plot",
+            "grade",
+        ):
+            assert re.search(rf"^ +{command}\b", run.stdout, re.MULTILINE), command
+
+
+class TestWording:
+    def test_one_node_one_output(self, live_server: str, tmp_path: Path) -> None:
+        """Counts of one take the singular: "1 node", "1 input → 1 output"."""
+        net = {
+            "input_size": 1,
+            "layers": [{"activation": "relu", "weights": [[2.0]], "bias": [0.5]}],
+        }
+        path = tmp_path / "tiny.json"
+        path.write_text(json.dumps(net))
+
+        evaluated = nntrace("evaluate", str(path), "--inputs", "[[1]]", "--url", live_server)
+        validated = nntrace("validate", str(path), "--url", live_server)
+
+        assert "layer 0 'out': relu, 1 node\n" in evaluated.stdout
+        assert validated.stdout.startswith("1 input → 1 output, 2 parameters\n")
+        for run in (evaluated, validated):
+            assert " 1 nodes" not in run.stdout and " 1 outputs" not in run.stdout
+
+    def test_calculations_say_which_sample(self, live_server: str, files: dict[str, Path]) -> None:
+        """With several samples, each sample's calculation lines come under its heading."""
+        run = nntrace(
+            "evaluate", str(files["net"]), "--inputs", str(files["inputs"]),
+            "--trace", "nodes", "--url", live_server,
+        )  # fmt: skip
+
+        block = run.stdout.split("calculations\n", 1)[1].splitlines()
+        assert [i for i, line in enumerate(block) if line.startswith("sample ")] == [0, 6]
+        assert (block[0], block[6]) == ("sample 0:", "sample 1:")
+        assert block[7].startswith("  hidden[0] = sigmoid(0.50×(-1.00) + ")
+        assert block[11] == (
+            f"  output[0] = linear(0.70×0.3659 + (-0.40)×0.6457 + 0.60×0.5498 + 0.50×0.5374 + "
+            f"(-0.10)) = linear({_expected_output(seed_network(), SEED_INPUTS[1]):.4f}) = "
+            f"{_expected_output(seed_network(), SEED_INPUTS[1]):.4f}"
+        )
+
+    def test_one_sample_needs_no_heading(self, live_server: str, files: dict[str, Path]) -> None:
+        """One traced sample: the lines stand alone, as the README prints them."""
+        run = nntrace(
+            "evaluate", str(files["net"]), "--inputs", "[[1, 2, 3]]",
+            "--trace", "nodes", "--url", live_server,
+        )  # fmt: skip
+
+        block = run.stdout.split("calculations\n", 1)[1].splitlines()
+        assert len(block) == 5 and block[0].startswith("hidden[0] = sigmoid(")
+
+    def test_activation_ranges_show_their_bounds(self, live_server: str) -> None:
+        """The catalog table brackets an end the activation reaches and parenthesises one it
+        only approaches (each finite bracketed end is reached at the x in the comment)."""
+        expected = {
+            "relu": "[0, ∞)",  # x = 0
+            "relu6": "[0, 6]",  # x = 0 and x = 6
+            "hard_sigmoid": "[0, 1]",  # x = -3 and x = 3
+            "hard_tanh": "[-1, 1]",  # x = -1 and x = 1
+            "hard_silu": "[-0.375, ∞)",  # x = -1.5
+            "sigmoid": "(0, 1)",
+            "tanh": "(-1, 1)",
+            "elu": "(-1, ∞)",
+            "softplus": "(0, ∞)",
+            "linear": "(-∞, ∞)",
+        }
+
+        run = nntrace("activations", "--url", live_server)
+
+        rows = {line.split()[0]: line.rstrip() for line in run.stdout.splitlines()[2:]}
+        shown = {name: rows[name][-len(text) :] for name, text in expected.items()}
+        assert shown == expected
+
+
+class TestValidateAndCompare:
+    def test_validate(self, live_server: str, files: dict[str, Path]) -> None:
+        """validate prints sizes, the parameter count (4·3 + 4 + 4 + 1 = 21) and linearity."""
+        run = nntrace("validate", str(files["net"]), "--url", live_server)
+
+        assert (run.returncode, run.stderr) == (0, "")
+        assert run.stdout.startswith("3 inputs → 1 output, 21 parameters\n")
+        assert "hidden" in run.stdout and "sigmoid" in run.stdout
+
+    def test_validate_problem(self, live_server: str, files: dict[str, Path]) -> None:
+        """An invalid network exits 1 with the service's pointer."""
+        run = nntrace("validate", str(files["bad"]), "--url", live_server)
+
+        assert run.returncode == 1
+        assert "at /network/layers/0/activation:" in run.stderr
+
+    def test_compare_networks(
+        self, live_server: str, tmp_path: Path, files: dict[str, Path]
+    ) -> None:
+        """compare reports the layer that differs and the numbers, from a plain-loop reference."""
+        candidate = seed_network()
+        candidate["layers"][1]["bias"] = [0.4]
+        path = tmp_path / "candidate.json"
+        path.write_text(json.dumps(candidate))
+
+        run = nntrace(
+            "compare", str(files["net"]), str(path), "--inputs", str(files["inputs"]),
+            "--json", "--url", live_server,
+        )  # fmt: skip
+
+        assert (run.returncode, run.stderr) == (0, "")
+        result = json.loads(run.stdout)
+        assert [layer["ok"] for layer in result["layers"]] == [True, False]
+        first = result["first_mismatches"][0]
+        assert first["expected"] == pytest.approx(_expected_output(seed_network(), SEED_INPUTS[0]))
+        assert first["got"] == pytest.approx(_expected_output(candidate, SEED_INPUTS[0]))
+
+    def test_compare_layer_values(
+        self, live_server: str, tmp_path: Path, files: dict[str, Path]
+    ) -> None:
+        """Layer values computed by hand (here: plain loops) against the network: all ok."""
+        values = [[naive_forward(seed_network(), row)[i] for row in SEED_INPUTS] for i in (0, 1)]
+        path = tmp_path / "values.json"
+        path.write_text(json.dumps(values))
+
+        run = nntrace(
+            "compare", str(files["net"]), str(path), "--inputs", str(files["inputs"]),
+            "--url", live_server,
+        )  # fmt: skip
+
+        assert (run.returncode, run.stderr) == (0, "")
+        assert run.stdout.splitlines() == ["layer hidden: ok", "layer output: ok"]
+
+    def test_compare_one_node_differs(
+        self, live_server: str, tmp_path: Path, files: dict[str, Path]
+    ) -> None:
+        """The text output names the layer and says "1 node differs"."""
+        values = [[naive_forward(seed_network(), row)[i] for row in SEED_INPUTS] for i in (0, 1)]
+        values[0][0][2] += 0.1
+        path = tmp_path / "values.json"
+        path.write_text(json.dumps(values))
+
+        run = nntrace(
+            "compare", str(files["net"]), str(path), "--inputs", str(files["inputs"]),
+            "--url", live_server,
+        )  # fmt: skip
+
+        assert run.stdout.splitlines()[0] == "layer hidden: 1 node differs"
 
 
 class TestFailures:

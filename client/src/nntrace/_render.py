@@ -10,6 +10,26 @@ MAX_ROWS = 50
 """Rows shown before a table is cut short (the data stays complete on the object)."""
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 node``, ``4 nodes``: the noun agrees with the number."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def grouped_lines(samples: Sequence[int], lines: Sequence[str]) -> list[str]:
+    """Calculation lines with a ``sample N`` heading before each sample's lines, when they
+    come from more than one sample (one sample's lines need no label)."""
+    if len(set(samples)) < 2:
+        return list(lines)
+    out: list[str] = []
+    previous: int | None = None
+    for sample, line in zip(samples, lines, strict=True):
+        if sample != previous:
+            out.append(f"sample {sample}:")
+            previous = sample
+        out.append(f"  {line}")
+    return out
+
+
 def number(value: Any, decimals: int = 4) -> str:
     """A value as a table cell: floats to ``decimals`` places, missing values blank."""
     if value is None:

@@ -85,13 +85,20 @@ class ActivationInfo(Wire):
     description: str
     notes: list[str]
     halves_units: bool
+    output_range_closed: tuple[bool, bool] = (False, False)
+    """Whether each end of ``output_range`` is attained (``[0, ∞)`` for relu); an infinite
+    end never is. From a service that does not say, both ends read as open."""
     extra: dict[str, Any] = field(default_factory=dict, repr=False, metadata=EXTRA_MEMBERS)
 
     @property
     def range_text(self) -> str:
-        """The output range as ``(-1, 1)``, ``[0, ∞)`` style text."""
+        """The output range as ``(-1, 1)``, ``[0, ∞)``, ``[0, 6]``: a bracket where the
+        end is attained, a parenthesis where it is only approached."""
         low, high = self.output_range
-        return f"({'-∞' if low is None else f'{low:g}'}, {'∞' if high is None else f'{high:g}'})"
+        low_closed, high_closed = self.output_range_closed
+        left = "(-∞" if low is None else f"{'[' if low_closed else '('}{low:g}"
+        right = "∞)" if high is None else f"{high:g}{']' if high_closed else ')'}"
+        return f"{left}, {right}"
 
     def _repr_html_(self) -> str:
         params = [(p.name, p.default, p.description) for p in self.parameters]
@@ -190,20 +197,22 @@ class NetworkSummary(Wire):
         ]
         return headers, rows
 
+    @property
+    def headline(self) -> str:
+        """``3 inputs → 1 output, 21 parameters``."""
+        return (
+            f"{_render.count(self.input_size, 'input')} → "
+            f"{_render.count(self.output_size, 'output')}, "
+            f"{_render.count(self.parameter_count, 'parameter')}"
+        )
+
     def __str__(self) -> str:
         headers, rows = self._table()
-        return (
-            f"{self.input_size} inputs → {self.output_size} outputs, "
-            f"{self.parameter_count} parameters\n{_render.text_table(headers, rows)}\n"
-            f"{self.linearity.explanation}"
-        )
+        return f"{self.headline}\n{_render.text_table(headers, rows)}\n{self.linearity.explanation}"
 
     def _repr_html_(self) -> str:
         headers, rows = self._table()
-        caption = (
-            f"{self.input_size} inputs → {self.output_size} outputs, "
-            f"{self.parameter_count} parameters"
-        )
+        caption = self.headline
         return _render.html_table(headers, rows, caption) + f"<p>{self.linearity.explanation}</p>"
 
 
@@ -324,8 +333,11 @@ class Layer(Wire):
 
     @property
     def title(self) -> str:
-        """``layer 0 'hidden': sigmoid, 4 nodes``."""
-        return f"layer {self.index} {self.name!r}: {self.activation}, {self.units} nodes"
+        """``layer 0 'hidden': sigmoid, 4 nodes`` (``1 node``)."""
+        return (
+            f"layer {self.index} {self.name!r}: {self.activation}, "
+            f"{_render.count(self.units, 'node')}"
+        )
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
         """Headers and rows: one row per sample and quantity (z, a, da/dz, gradient),
@@ -458,17 +470,25 @@ class Evaluation(Wire):
             parts.append(f"{layer.title}\n{_render.text_table(*layer.table())}")
         parts.append(f"outputs\n{_render.text_table(*self._outputs_table())}")
         if self.nodes:
-            lines = self.calculations
-            shown = lines[: _render.MAX_ROWS * 4]
-            more = len(lines) - len(shown)
-            parts.append("calculations\n" + "\n".join(shown) + (f"\n… {more} more" if more else ""))
+            limit = _render.MAX_ROWS * 4
+            more = len(self.nodes) - limit
+            lines = self._labelled_calculations(limit)
+            parts.append(
+                "calculations\n" + "\n".join(lines) + (f"\n… {more} more" if more > 0 else "")
+            )
         return "\n\n".join(parts)
+
+    def _labelled_calculations(self, limit: int | None = None) -> list[str]:
+        """The first ``limit`` calculation lines, under a ``sample N`` heading for each
+        sample when several were traced (a line alone does not say which sample it is for)."""
+        nodes = (self.nodes or [])[:limit]
+        return _render.grouped_lines([n.sample for n in nodes], [n.calculation for n in nodes])
 
     def _repr_html_(self) -> str:
         parts = [_render.html_table(*layer.table(), caption=layer.title) for layer in self.layers]
         parts.append(_render.html_table(*self._outputs_table(), caption="outputs"))
         if self.nodes:
-            parts.append(_render.html_lines(self.calculations))
+            parts.append(_render.html_lines(self._labelled_calculations()))
         return "<div>" + "".join(parts) + "</div>"
 
     def to_dataframe(self) -> pd.DataFrame:

@@ -4,7 +4,9 @@
 
     nntrace health
     nntrace activations [NAME]
+    nntrace validate NET.json [--json]
     nntrace evaluate NET.json --inputs INPUTS.json [--trace nodes] [--gradients] [--json]
+    nntrace compare REFERENCE.json CANDIDATE.json [--inputs INPUTS.json] [--profile hand]
     nntrace plot NAME... --out FILE.png
     nntrace grade GRADING.json SUBMISSION.json --format gradescope --out results.json
     nntrace import MODEL.onnx [--out NET.json] [--json]
@@ -130,23 +132,86 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON file (or inline JSON) with a list of rows or {'inputs': [...]}; "
         "default: the 'inputs' in NET.json",
     )
-    evaluate.add_argument("--trace", choices=["none", "layers", "nodes"], default="layers")
+    evaluate.add_argument(
+        "--trace",
+        choices=["none", "layers", "nodes"],
+        default="layers",
+        help="none: outputs only; layers: every layer's z and a; nodes: also each node's "
+        "calculation line (default: %(default)s)",
+    )
     evaluate.add_argument("--samples", type=int, nargs="+", help="samples to trace (default: all)")
     evaluate.add_argument("--gradients", action="store_true", help="add derivatives and gradients")
-    evaluate.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    evaluate.add_argument("--decimals", type=int, default=4, help="decimals in calculation lines")
+    evaluate.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="precision the service computes in (default: %(default)s)",
+    )
+    evaluate.add_argument(
+        "--decimals",
+        type=int,
+        default=4,
+        help="decimals in calculation lines (default: %(default)s)",
+    )
     evaluate.add_argument("--batch-size", type=int, help="rows per request for large inputs")
     evaluate.add_argument("--json", action="store_true", help="print the service's JSON answer")
     evaluate.set_defaults(command=_evaluate)
+
+    validate = commands.add_parser(
+        "validate",
+        parents=[common],
+        help="check a network: sizes, parameter count and whether it is linear",
+    )
+    validate.add_argument("network", metavar="NET.json", help="network JSON file ('-' for stdin)")
+    validate.add_argument("--json", action="store_true", help="print the service's JSON answer")
+    validate.set_defaults(command=_validate)
+
+    compare = commands.add_parser(
+        "compare",
+        parents=[common],
+        help="compare two networks (or sets of layer values) layer by layer",
+    )
+    compare.add_argument(
+        "reference",
+        metavar="REFERENCE.json",
+        help="a network, or layer values: a list with one list of node values per layer",
+    )
+    compare.add_argument(
+        "candidate", metavar="CANDIDATE.json", help="the same kinds of file as REFERENCE.json"
+    )
+    compare.add_argument(
+        "--inputs",
+        metavar="INPUTS.json",
+        help="JSON file (or inline JSON) with the input rows; needed when a side is a network "
+        "(default: the 'inputs' in REFERENCE.json)",
+    )
+    compare.add_argument(
+        "--profile",
+        choices=["float64", "float64-strict", "float32", "hand"],
+        default="float64",
+        help="tolerance profile; hand allows values typed to about 3 decimals "
+        "(default: %(default)s)",
+    )
+    compare.add_argument("--json", action="store_true", help="print the service's JSON answer")
+    compare.set_defaults(command=_compare)
 
     plot = commands.add_parser(
         "plot", parents=[common], help="plot activation curves to an image file"
     )
     plot.add_argument("names", nargs="+", metavar="NAME", help="activation names")
     plot.add_argument("--out", required=True, metavar="FILE.png", help="image file to write")
-    plot.add_argument("--start", type=float, default=-6.0)
-    plot.add_argument("--stop", type=float, default=6.0)
-    plot.add_argument("--num", type=int, default=241)
+    plot.add_argument(
+        "--start", type=float, default=-6.0, help="left end of the x axis (default: %(default)s)"
+    )
+    plot.add_argument(
+        "--stop", type=float, default=6.0, help="right end of the x axis (default: %(default)s)"
+    )
+    plot.add_argument(
+        "--num",
+        type=int,
+        default=241,
+        help="points per curve, ends included (default: %(default)s)",
+    )
     plot.add_argument(
         "--no-derivatives", action="store_true", help="leave out the derivative panel"
     )
@@ -164,7 +229,11 @@ def _parser() -> argparse.ArgumentParser:
         "submission", metavar="SUBMISSION.json", help="node values per test case id, or a network"
     )
     grade.add_argument(
-        "--format", choices=["native", "gradescope", "prairielearn", "junit"], default="native"
+        "--format",
+        choices=["native", "gradescope", "prairielearn", "junit"],
+        default="native",
+        help="native: nntrace's JSON; gradescope or prairielearn: that platform's results.json; "
+        "junit: JUnit XML (default: %(default)s)",
     )
     grade.add_argument("--out", metavar="FILE", help="results file to write (default: stdout)")
     grade.set_defaults(command=_grade)
@@ -229,13 +298,9 @@ def _activations(client: Client, args: argparse.Namespace) -> None:
 
 def _evaluate(client: Client, args: argparse.Namespace) -> None:
     document = _read_json(args.network, "network")
-    try:
-        network = Network.from_dict(document)
-    except (ValueError, TypeError, KeyError) as error:
-        raise UsageError(f"{args.network}: not a network: {error}") from None
     inputs = _inputs(args.inputs, document, args.network)
     result = client.evaluate(
-        network,
+        _network(args.network, document),
         inputs,
         trace=args.trace,
         samples=args.samples,
@@ -246,6 +311,33 @@ def _evaluate(client: Client, args: argparse.Namespace) -> None:
     )
     if args.json:
         _print_json(result.to_dict())
+    else:
+        print(result)
+
+
+def _validate(client: Client, args: argparse.Namespace) -> None:
+    validation = client.validate(_network(args.network, _read_json(args.network, "network")))
+    if args.json:
+        _print_json(validation.to_dict())
+    else:
+        print(validation)
+
+
+def _compare(client: Client, args: argparse.Namespace) -> None:
+    """Exit 0 whatever the differences: they are the answer, printed layer by layer."""
+    reference = _read_json(args.reference, "reference")
+    candidate = _read_json(args.candidate, "candidate")
+    inputs = None
+    if args.inputs is not None or (isinstance(reference, dict) and "inputs" in reference):
+        inputs = _inputs(args.inputs, reference, args.reference)
+    result = client.compare(
+        _side(reference, args.reference),
+        _side(candidate, args.candidate),
+        inputs=inputs,
+        tolerance={"profile": args.profile},
+    )
+    if args.json:
+        _print_json(result.raw)
     else:
         print(result)
 
@@ -312,6 +404,24 @@ def _read_json(source: str, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise UsageError(f"{source} is not valid JSON: {error}") from None
+
+
+def _network(source: str, document: Any) -> Network:
+    """The network in a file: the document itself or its ``network`` member."""
+    try:
+        return Network.from_dict(document)
+    except (ValueError, TypeError, KeyError) as error:
+        raise UsageError(f"{source}: not a network: {error}") from None
+
+
+def _side(document: Any, source: str) -> Any:
+    """One side of a comparison: a network (bare or under ``network``), or layer values
+    (a list, or an object with ``layers``) passed on as they are."""
+    if isinstance(document, dict) and ("input_size" in document or "network" in document):
+        return _network(source, document)
+    if isinstance(document, list) or (isinstance(document, dict) and "layers" in document):
+        return document
+    raise UsageError(f"{source}: expected a network or a list of layer values")
 
 
 def _inputs(option: str | None, document: Any, network_path: str) -> Any:

@@ -236,9 +236,7 @@ class CompareResult(Wire):
         lines = []
         for layer in self.layers:
             status = (
-                "ok"
-                if layer.ok
-                else (layer.problem or f"{layer.nodes_total - layer.nodes_ok} node(s) differ")
+                "ok" if layer.ok else (layer.problem or _differ(layer.nodes_total - layer.nodes_ok))
             )
             lines.append(f"layer {layer.name}: {status}")
         for mismatch in self.first_mismatches:
@@ -248,6 +246,10 @@ class CompareResult(Wire):
             if "calculation" in mismatch:
                 lines.append(f"    {mismatch['calculation']}")
         return "\n".join(lines)
+
+
+def _differ(count: int) -> str:
+    return "1 node differs" if count == 1 else f"{count} nodes differ"
 
 
 def grade_body(
