@@ -18,8 +18,11 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 # A private venv: its pip is current and free of Debian's externally-managed guard.
 RUN python3 -m venv /opt/build-venv
 COPY service/ /src/service/
+COPY client/ /src/client/
+# The client wheel goes apart from the service's: the service serves it at /client/.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    /opt/build-venv/bin/pip wheel --wheel-dir /wheels "/src/service[onnx]"
+    /opt/build-venv/bin/pip wheel --wheel-dir /wheels "/src/service[onnx]" \
+    && /opt/build-venv/bin/pip wheel --no-deps --wheel-dir /client-wheels /src/client
 
 
 FROM ${BASE_IMAGE} AS runtime
@@ -47,7 +50,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NNTRACE_TIMEOUT=30 \
     NNTRACE_GRACEFUL_TIMEOUT=10 \
     NNTRACE_BLAS_THREADS=1 \
-    XDG_RUNTIME_DIR=/run/nntrace
+    XDG_RUNTIME_DIR=/run/nntrace \
+    NNTRACE_CLIENT_WHEELS=/opt/nntrace/client
 
 # The wheels are bind-mounted from the builder, never copied into a layer. pip and setuptools
 # (seeded by Python 3.11's venv) are removed afterwards: nothing installs at run time.
@@ -62,6 +66,8 @@ RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
 
 WORKDIR /app
 COPY service/gunicorn.conf.py /app/gunicorn.conf.py
+# The client wheel the service offers at /client/ (`pip install http://HOST/client/...whl`).
+COPY --from=builder /client-wheels/ /opt/nntrace/client/
 
 # Numeric so that orchestrators (runAsNonRoot) can check it without reading /etc/passwd.
 USER 10001:10001

@@ -3,10 +3,21 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# `make serve PORT=8001` (or PORT=8001 make serve) moves the service; NNTRACE_BIND, from the
+# environment or the command line, sets the whole address and wins over PORT.
 PORT   ?= 8000
+NNTRACE_BIND ?= 127.0.0.1:$(PORT)
+# The base of the image `make container-test` builds; a local one when no registry is reachable.
+BASE_IMAGE ?= python:3.11-slim
+
+# Where `make dist`, `make gradescope-zip` and `make serve` put (and find) the wheels.
+DIST ?= dist
+
+CLIENT_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' client/src/nntrace/_version.py)
+CLIENT_WHEEL   := $(DIST)/nntrace_client-$(CLIENT_VERSION)-py3-none-any.whl
 
 .PHONY: venv serve test test-fast test-live check lint format typecheck openapi openapi-check \
-	bench bench-smoke soak container-test screenshots clean
+	bench bench-smoke soak container-test screenshots dist gradescope-zip clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -23,8 +34,14 @@ $(BIN)/.installed: service/pyproject.toml client/pyproject.toml pyproject.toml |
 
 venv: $(BIN)/.installed
 
-serve: $(BIN)/.service-installed  ## Start the service on http://127.0.0.1:$(PORT) with the embedded defaults.
-	$(BIN)/gunicorn --config service/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
+# The client wheel the service offers at /client/ (pip alone builds it: no dev group needed).
+$(CLIENT_WHEEL): client/pyproject.toml client/README.md $(wildcard client/src/nntrace/*.py) | $(BIN)/python
+	$(BIN)/python -m pip wheel -q --no-deps --wheel-dir $(DIST) ./client
+
+serve: $(BIN)/.service-installed $(CLIENT_WHEEL)  ## Start the service on http://$(NNTRACE_BIND) with the embedded defaults.
+	@$(BIN)/python scripts/check_bind.py "$(NNTRACE_BIND)"
+	NNTRACE_BIND="$(NNTRACE_BIND)" NNTRACE_CLIENT_WHEELS="$${NNTRACE_CLIENT_WHEELS:-$(abspath $(DIST))}" \
+		exec $(BIN)/gunicorn --config service/gunicorn.conf.py
 
 test: $(BIN)/.installed  ## Run the whole test suite (starts its own gunicorn processes).
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -74,8 +91,16 @@ bench-smoke: $(BIN)/.installed
 screenshots: $(BIN)/.installed  ## The explorer's preset screenshots into docs/screenshots/ (needs chromium).
 	NNTRACE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/explorer/test_presets.py -k photographed -q
 
-container-test:
-	bash tests/container/smoke.sh
+container-test:  ## Build the image with Docker or podman on BASE_IMAGE, run it and smoke-test it.
+	@BASE_IMAGE="$(BASE_IMAGE)" bash tests/container/smoke.sh
+
+dist: $(BIN)/.installed  ## Build the service and client wheels into dist/ (python -m build).
+	$(BIN)/python -m build --wheel --outdir $(DIST) service
+	$(BIN)/python -m build --wheel --outdir $(DIST) client
+
+gradescope-zip: $(CLIENT_WHEEL)  ## dist/gradescope-autograder.zip: the Gradescope example with the client wheel.
+	$(BIN)/python scripts/gradescope_zip.py --wheel $(CLIENT_WHEEL) \
+		--out $(DIST)/gradescope-autograder.zip $(if $(NNTRACE_URL),--url "$(NNTRACE_URL)")
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DIST) .pytest_cache .mypy_cache .ruff_cache
