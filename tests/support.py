@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
@@ -127,3 +128,49 @@ def seed_network(hidden: str = "sigmoid") -> dict[str, Any]:
 
 
 SEED_INPUTS = [[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]]
+
+
+# ---- the client as a user installs it ------------------------------------------------------
+
+_BLOCK_SERVICE = '''
+import importlib.abc, sys
+
+class _NoService(importlib.abc.MetaPathFinder):
+    """Refuse the service package: the client must work without it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "nntrace_service" or name.startswith("nntrace_service."):
+            raise ImportError(f"{name} is not installed in this environment")
+        return None
+
+sys.meta_path.insert(0, _NoService())
+'''
+
+
+def build_client_wheel(out: Path) -> Path:
+    """The client wheel built from client/ into ``out``, offline (this environment's
+    hatchling, no build isolation)."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--no-index", "--quiet", "--wheel-dir", str(out), str(ROOT / "client")],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = out.glob("nntrace_client-*.whl")
+    return wheel
+
+
+def borrow_dependencies(venv: Path) -> None:
+    """Let a fresh venv import this environment's packages (numpy, requests, ...) so that
+    installing the client there needs no package index, while the editable ``nntrace`` and
+    ``nntrace_service`` of this environment stay invisible: a directory added by a ``.pth``
+    line is not scanned for ``.pth`` files (where editable installs live), and an import
+    hook refuses the service in case it is installed as a regular package."""
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    (Path(site) / "_nntrace_test_block_service.py").write_text(_BLOCK_SERVICE)
+    (Path(site) / "_nntrace_test_deps.pth").write_text(
+        sysconfig.get_path("purelib") + "\nimport _nntrace_test_block_service\n"
+    )

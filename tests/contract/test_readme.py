@@ -1,23 +1,198 @@
-"""The README's curl examples work as written against a real gunicorn process, and the
-calculation lines it shows are the ones the service prints."""
+"""Every code block of README.md and client/README.md runs as written, against a real
+gunicorn, so that no snippet can again raise NameError or name a file that does not exist.
+
+Blocks are taken from the files themselves and sorted by what they are:
+
+* ``curl`` blocks run in bash; the JSON they print must parse and not be a server error;
+* ``python`` blocks run on their own (each must stand alone: a reader copies one block);
+* ``nntrace`` command lines run one by one with ``NNTRACE_URL`` set;
+* ``pip install ./client…`` lines install into a fresh virtual environment, and the
+  ``python3 -m venv`` + ``pip install http://…/client/….whl`` block installs the wheel the
+  service itself serves;
+* ``make`` lines name targets make knows; the ones a test can run are run by
+  tests/contract/test_make.py, ``make container-test`` (and the ``docker`` lines, which it
+  runs with podman when Docker is missing) by tests/container/, the rest by .ci/run;
+* blocks without code (plain or ``text`` or ``json`` fences) show the output of the code
+  block before them, and must be what that block printed.
+
+Python, command line and install blocks run in a temporary folder holding a link to
+``examples/``, so files they write (``my_net.json``, ``curves.png``) stay out of the checkout.
+A block of a kind not listed here fails :func:`test_every_block_is_checked`.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, borrow_dependencies, build_client_wheel, running_gunicorn
 
-README = (ROOT / "README.md").read_text()
-BLOCKS = [
-    block
-    for block in re.findall(r"```bash\n(.*?)```", README, flags=re.DOTALL)
-    if block.lstrip().startswith("curl ") and "127.0.0.1:8000" in block
-]
+DOCUMENTED_URL = "http://127.0.0.1:8000"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+COMMAND_STARTS = ("curl ", "make ", "docker ", "pip ", "nntrace ", "python3 -m venv ")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced code block: which README, its position there, language and text."""
+
+    readme: str
+    index: int
+    lang: str
+    text: str
+
+    @property
+    def id(self) -> str:
+        first = self.text.strip().splitlines()[0] if self.text.strip() else ""
+        return f"{self.readme}#{self.index}:{first[:40]}"
+
+    @property
+    def kind(self) -> str:
+        """curl, python, commands (line by line), output, or unknown."""
+        if self.lang == "python":
+            return "python"
+        if self.lang in ("", "text", "json"):
+            return "output"
+        if self.lang != "bash":
+            return "unknown"
+        if self.text.lstrip().startswith("curl "):
+            return "curl"
+        if all(line.startswith(COMMAND_STARTS) or line.startswith(".") for line in commands(self)):
+            return "commands"
+        return "unknown"
+
+
+def blocks(readme: str) -> list[Block]:
+    text = (ROOT / readme).read_text()
+    return [Block(readme, i, m.group(1), m.group(2)) for i, m in enumerate(FENCE.finditer(text))]
+
+
+ALL_BLOCKS = blocks("README.md") + blocks("client/README.md")
+
+
+def commands(block: Block) -> list[str]:
+    """The block's command lines, comments dropped, continuation lines joined."""
+    joined = block.text.replace("\\\n", " ")
+    lines = [shlex.split(line, comments=True) for line in joined.splitlines()]
+    return [shlex.join(words) for words in lines if words]
+
+
+def of_kind(kind: str) -> list[Any]:
+    return [pytest.param(b, id=b.id) for b in ALL_BLOCKS if b.kind == kind]
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the client wheel, as the image and `make serve` provide it."""
+    folder = tmp_path_factory.mktemp("client-wheels")
+    build_client_wheel(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def service(wheels: Path) -> Iterator[str]:
+    """A real gunicorn that also serves the client wheel, as `make serve` does."""
+    with running_gunicorn({"NNTRACE_CLIENT_WHEELS": str(wheels)}) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder like the repository root for what the blocks read (examples/), apart from
+    it for what they write."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    return tmp_path
+
+
+def run(args: list[str] | str, cwd: Path, base_url: str, **kw: Any) -> str:
+    """Run a block's code; fail with its output when it exits non-zero."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NNTRACE_")}
+    env["NNTRACE_URL"] = base_url
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False, **kw
+    )
+    assert done.returncode == 0, (
+        f"exit {done.returncode}\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+    )
+    return done.stdout
+
+
+def execute(block: Block, cwd: Path, base_url: str) -> str:
+    """A curl, python or command block's standard output."""
+    if block.kind == "curl":
+        script = "set -euo pipefail\n" + block.text.replace(DOCUMENTED_URL, base_url)
+        return run(["bash", "-c", script], cwd, base_url)
+    if block.kind == "python":
+        return run([sys.executable, "-c", block.text], cwd, base_url)
+    return "".join(run_command(line, cwd, base_url) for line in commands(block))
+
+
+def run_command(line: str, cwd: Path, base_url: str) -> str:
+    """One command line of a ``commands`` block (see the module docstring)."""
+    words = shlex.split(line.replace(DOCUMENTED_URL, base_url))
+    if words[0] == "nntrace":
+        return run([sys.executable, "-m", "nntrace", *words[1:]], cwd, base_url)
+    if words[:2] == ["pip", "install"] and words[2].startswith("./client"):
+        venv = fresh_venv(cwd / ".install-venv", with_pip=False)
+        pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+        out = run([*pip, "install", "--quiet", *words[2:]], ROOT, base_url)
+        run([str(venv / "bin" / "nntrace"), "--version"], cwd, base_url)
+        return out
+    if words[:3] == ["python3", "-m", "venv"]:
+        fresh_venv(cwd / words[3], with_pip=True)
+        return ""
+    if words[0].endswith("/bin/pip"):
+        out = run([str(cwd / words[0]), "install", "--quiet", *words[2:]], cwd, base_url)
+        version = run([str(cwd / words[0]).replace("/pip", "/nntrace"), "--version"], cwd, base_url)
+        return out + version
+    if words[0] == "make":
+        return run(
+            ["make", "--no-print-directory", "-n", "-C", str(ROOT), *words[1:]], cwd, base_url
+        )
+    if words[0] == "docker":
+        assert line in DOCKER_COMMANDS_RUN_BY_SMOKE_TEST, line
+        return ""
+    raise AssertionError(f"no way to run {line!r}")
+
+
+DOCKER_COMMANDS_RUN_BY_SMOKE_TEST = ("docker build -t nntrace .", "docker run -p 8000:8000 nntrace")
+"""tests/container/test_container.py checks smoke.sh runs these (with podman, if need be)."""
+
+
+def fresh_venv(path: Path, *, with_pip: bool) -> Path:
+    """A new venv whose dependencies come from this environment (no package index)."""
+    args = [sys.executable, "-m", "venv", *([] if with_pip else ["--without-pip"]), str(path)]
+    subprocess.run(args, check=True, capture_output=True, timeout=300)
+    borrow_dependencies(path)
+    return path
+
+
+def printed_lines(block: Block, cwd: Path, base_url: str) -> list[str]:
+    """What a code block shows a reader, line by line; for curl, every string in the JSON it
+    prints (the calculation lines are strings there)."""
+    out = execute(block, cwd, base_url)
+    if block.kind != "curl":
+        return [line.strip() for line in out.splitlines()]
+
+    def strings(value: Any) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict | list):
+            for item in value.values() if isinstance(value, dict) else value:
+                yield from strings(item)
+
+    return [text for document in json_documents(out) for text in strings(document)]
 
 
 def json_documents(text: str) -> list[Any]:
@@ -32,39 +207,92 @@ def json_documents(text: str) -> list[Any]:
     return documents
 
 
-def run_block(block: str, base_url: str) -> list[Any]:
-    script = "set -euo pipefail\n" + block.replace("http://127.0.0.1:8000", base_url)
-    done = subprocess.run(
-        ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    return json_documents(done.stdout)
+def producers(block: Block) -> list[Block]:
+    """The code blocks whose output an output block may show: the one just before it in the
+    same README; for a block before any code (the README's opening line), the runnable
+    examples after it."""
+    same = [b for b in ALL_BLOCKS if b.readme == block.readme and b.kind in ("curl", "python")]
+    before = [b for b in ALL_BLOCKS if b.readme == block.readme and b.index < block.index]
+    code = [b for b in before if b.kind != "output"]
+    return [code[-1]] if code else same
+
+
+def matches(expected: Any, got: Any) -> bool:
+    """``got`` has every member ``expected`` shows; "…" stands for any value."""
+    if expected == "…":
+        return True
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and all(
+            k in got and matches(v, got[k]) for k, v in expected.items()
+        )
+    if isinstance(expected, list):
+        return isinstance(got, list) and all(map(matches, expected, got))
+    return bool(expected == got)
+
+
+# ---- tests -------------------------------------------------------------------------------------
+
+
+def test_every_block_is_checked() -> None:
+    """No block slips through: each is of a kind this module knows how to run or check."""
+    unknown = [b.id for b in ALL_BLOCKS if b.kind == "unknown"]
+
+    assert unknown == []
+    assert len(ALL_BLOCKS) > 15
 
 
 def test_readme_has_curl_examples() -> None:
     """The README shows every endpoint family with curl."""
-    joined = "\n".join(BLOCKS)
+    joined = "\n".join(b.text for b in ALL_BLOCKS if b.kind == "curl")
 
     for path in ("/v1/evaluate", "/v1/networks/validate", "/v1/activations", "/healthz", "/readyz"):
         assert path in joined
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_curl_example_runs(block: str, live_server: str) -> None:
-    """Each example exits 0 and answers JSON that is not a server error."""
-    documents = run_block(block, live_server)
+@pytest.mark.parametrize("block", of_kind("curl"))
+def test_curl_block(block: Block, service: str, workdir: Path) -> None:
+    """Each curl example exits 0 and answers JSON that is not a server error."""
+    documents = json_documents(execute(block, workdir, service))
 
-    assert documents
-    for document in documents:
-        assert document.get("status") != 500
+    assert documents and all(d.get("status") != 500 for d in documents)
 
 
-def test_printed_calculation_lines_are_real(live_server: str) -> None:
-    """Each calculation line the README prints is what the service returns for its example."""
-    (block,) = [b for b in BLOCKS if '"trace": "nodes"' in b]
+@pytest.mark.parametrize("block", of_kind("python"))
+def test_python_block(block: Block, service: str, workdir: Path) -> None:
+    """Each Python block runs on its own, silent on stderr (run() fails on a non-zero exit)."""
+    execute(block, workdir, service)
 
-    (response,) = run_block(block, live_server)
 
-    lines = [node["calculation"] for node in response["nodes"]]
-    assert len(lines) == 5
-    for line in lines:
-        assert line in README
+@pytest.mark.parametrize("block", of_kind("commands"))
+def test_command_block(block: Block, service: str, workdir: Path) -> None:
+    """Each command line runs (make: the target exists; docker: the container test runs it)."""
+    execute(block, workdir, service)
+
+
+@pytest.mark.parametrize("block", of_kind("output"))
+def test_output_block(block: Block, service: str, workdir: Path) -> None:
+    """What a README shows as output is what the code before it prints now."""
+    if block.lang == "json":
+        (code,) = producers(block)
+        shown = json.loads(block.text)
+        got = json_documents(execute(code, workdir, service))
+        assert any(matches(shown, document) for document in got), got
+        return
+    wanted = [line.strip() for line in block.text.splitlines()]
+    wanted = [line for line in wanted if line not in ("", "...", "…")]
+    for code in producers(block):
+        printed = printed_lines(code, workdir, service)
+        if all(line in printed for line in wanted):
+            return
+    pytest.fail(f"not printed by {[c.id for c in producers(block)]}:\n{block.text}")
+
+
+def test_install_block_serves_this_version() -> None:
+    """The wheel URL the READMEs show names the client's current version (a new version
+    must update them, or `pip install` there would 404)."""
+    import nntrace
+
+    wheel = f"/client/nntrace_client-{nntrace.__version__}-py3-none-any.whl"
+    urls = [b for b in ALL_BLOCKS if "/client/nntrace_client-" in b.text]
+
+    assert len(urls) == 2 and all(wheel in b.text for b in urls)
