@@ -161,16 +161,30 @@ def build_client_wheel(out: Path) -> Path:
 
 def borrow_dependencies(venv: Path) -> None:
     """Let a fresh venv import this environment's packages (numpy, requests, ...) so that
-    installing the client there needs no package index, while the editable ``nntrace`` and
-    ``nntrace_service`` of this environment stay invisible: a directory added by a ``.pth``
-    line is not scanned for ``.pth`` files (where editable installs live), and an import
-    hook refuses the service in case it is installed as a regular package."""
+    installing the client there needs no package index, while this environment's own
+    ``nntrace`` and ``nntrace_service`` stay invisible, to imports and to pip alike.
+
+    The venv gets a folder of links to everything in this site-packages except the
+    project's distributions and ``.pth`` files (editable installs live there), named by one
+    ``.pth`` line; an import hook also refuses the service, in case it is installed as a
+    regular package."""
     python = venv / "bin" / "python"
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        check=True, capture_output=True, text=True, timeout=60,
-    ).stdout.strip()  # fmt: skip
-    (Path(site) / "_nntrace_test_block_service.py").write_text(_BLOCK_SERVICE)
-    (Path(site) / "_nntrace_test_deps.pth").write_text(
-        sysconfig.get_path("purelib") + "\nimport _nntrace_test_block_service\n"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True, capture_output=True, text=True, timeout=60,
+        ).stdout.strip()
+    )  # fmt: skip
+    borrowed = venv / "borrowed-site-packages"
+    borrowed.mkdir(exist_ok=True)
+    for entry in Path(sysconfig.get_path("purelib")).iterdir():
+        name = entry.name.lower()
+        if name.startswith(("nntrace", "__editable__", "_nntrace")) or name.endswith(".pth"):
+            continue
+        link = borrowed / entry.name
+        if not link.exists():
+            link.symlink_to(entry)
+    (site / "_nntrace_test_block_service.py").write_text(_BLOCK_SERVICE)
+    (site / "_nntrace_test_deps.pth").write_text(
+        f"{borrowed}\nimport _nntrace_test_block_service\n"
     )

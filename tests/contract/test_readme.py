@@ -88,7 +88,9 @@ def commands(block: Block) -> list[str]:
 
 
 def of_kind(kind: str) -> list[Any]:
-    return [pytest.param(b, id=b.id) for b in ALL_BLOCKS if b.kind == kind]
+    """Test parameters: the blocks of one kind, a block repeated word for word only once."""
+    unique = {b.text: b for b in reversed(ALL_BLOCKS) if b.kind == kind}
+    return [pytest.param(b, id=b.id) for b in reversed(unique.values())]
 
 
 @pytest.fixture(scope="module")

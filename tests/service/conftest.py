@@ -117,7 +117,9 @@ def flask_call(client: FlaskClient) -> Call:
 
     def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Reply:
         response = client.open(path, method=method, data=body, headers=headers)
-        return Reply(response.status_code, dict(response.headers), response.get_data(True))
+        with response:  # closes a streamed file (send_file) as a WSGI server would
+            text = response.get_data().decode(errors="replace")  # as requests' .text would
+            return Reply(response.status_code, dict(response.headers), text)
 
     return _call_over(send)
 
@@ -126,7 +128,9 @@ def http_call(base_url: str) -> Call:
     """A :class:`Call` over real HTTP to `base_url` (a gunicorn on 127.0.0.1)."""
 
     def send(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Reply:
-        response = requests.request(method, base_url + path, data=body, headers=headers, timeout=30)
+        response = requests.request(
+            method, base_url + path, data=body, headers=headers, timeout=30, allow_redirects=False
+        )  # redirects are answers too, as with Flask's test client
         return Reply(response.status_code, dict(response.headers), response.text)
 
     return _call_over(send)

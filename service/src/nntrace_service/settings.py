@@ -7,6 +7,7 @@ gunicorn's own settings (workers, threads, timeouts) are in ``gunicorn.conf.py``
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -49,3 +50,8 @@ class Settings(BaseSettings):
     """``json``: one JSON line per request and JSON application logs (gunicorn.conf.py)."""
     problem_base_uri: str = "/problems/"
     """Prefix of every problem ``type``; the service documents each type under this path."""
+    client_wheels: Path | None = None
+    """Folder of ``nntrace_client-*.whl`` files the service offers at ``/client/``, so that an
+    autograder can ``pip install`` the client from the service it will call (the client is
+    on no package index). The Docker image sets it; ``make serve`` uses ``dist/``. None: the
+    listing is empty."""

@@ -2,8 +2,8 @@
 
 Lives here: ``body`` (``parse_body``), ``jsonio`` (orjson provider), ``requestid`` (WSGI
 middleware), ``problems`` (rendering and error handlers) and one blueprint module per area:
-``health``, ``activations``, ``networks``, ``grading``, ``docs``, ``metrics``. Views parse the request,
-call a handler and return what it gives.
+``health``, ``activations``, ``networks``, ``grading``, ``docs``, ``metrics``, ``client``.
+Views parse the request, call a handler and return what it gives.
 
 May import: Flask, werkzeug and every other part of the service (handlers, schemas,
 problems, settings, core for types). Nothing imports this package but ``app``.
@@ -11,10 +11,12 @@ problems, settings, core for types). Nothing imports this package but ``app``.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, redirect
+from werkzeug.wrappers import Response
 
 from nntrace_service.http import (
     activations,
+    client,
     docs,
     explorer,
     grading,
@@ -41,7 +43,15 @@ def install(app: Flask, settings: Settings) -> None:
     )
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     problems.register(app)
-    for module in (health, activations, networks, grading, docs, explorer):
+    for module in (health, activations, networks, grading, docs, explorer, client):
         app.register_blueprint(module.bp)
     if settings.metrics and not settings.metrics_bind:
         app.register_blueprint(metrics.bp)
+    if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
+        app.add_url_rule("/", "root", _to_docs, methods=["GET"])
+
+
+def _to_docs() -> Response:
+    """``GET /`` leads to the documentation, unless a blueprint serves a page at ``/``
+    itself (registered above, it takes precedence and this route is never added)."""
+    return redirect("/docs", code=302)

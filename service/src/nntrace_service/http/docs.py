@@ -7,7 +7,8 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from flask import Blueprint, Response, render_template_string
+from flask import Blueprint, Response, redirect, render_template_string
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from nntrace_service.problems import PROBLEM_TYPES, ApiError
 
@@ -41,6 +42,12 @@ def openapi_json() -> dict[str, Any]:
 def docs() -> Response:
     """Interactive API documentation, served with all its assets by the service itself."""
     return Response(_static("docs.html"), mimetype="text/html")
+
+
+@bp.get("/docs/")
+def docs_slash() -> WerkzeugResponse:
+    """``/docs/`` (a natural thing to type) is the documentation too."""
+    return redirect("/docs", code=308)
 
 
 @bp.get("/docs/<path:asset>")
