@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterator
 from typing import Any, Literal, cast
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -397,6 +398,56 @@ def test_output_range_and_no_mutation(name: str, dtype: DType) -> None:
     low, high = activation.output_range
     slack = 1e-7 * abs(low)
     assert (a >= low - slack).all() and (a <= high).all(), (a, activation.output_range)
+
+
+REACHED_ENDS: dict[str, tuple[float | None, float | None]] = {
+    # name: (x where the lower bound is reached, x where the upper one is), None: not reached
+    "relu": (0.0, None),
+    "relu6": (0.0, 6.0),
+    "sparse_plus": (-1.0, None),
+    "hard_tanh": (-1.0, 1.0),
+    "sparse_sigmoid": (-1.0, 1.0),
+    "hard_sigmoid": (-3.0, 3.0),
+    "hard_silu": (-1.5, None),
+    # smooth minima: where the reference's derivative is 0 (mpmath's findroot)
+    "silu": (-1.28, None),
+    "gelu": (-0.75, None),
+    "mish": (-1.19, None),
+}
+"""Element-wise entries whose range includes an end, with where (softmax family below)."""
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in CATALOG.items() if a.kind == "elementwise"))
+def test_range_ends_that_are_reached(name: str) -> None:
+    """An end is marked closed exactly when the function takes that value: at the x in
+    REACHED_ENDS, by the 50-digit reference; every other finite end is only approached."""
+    activation = CATALOG[name]
+    witnesses = REACHED_ENDS.get(name, (None, None))
+
+    assert activation.range_closed == tuple(x is not None for x in witnesses)
+    for end, x in zip(activation.output_range, witnesses, strict=True):
+        if x is None:
+            continue
+        if name in ("silu", "gelu", "mish"):
+            f = ref.ELEMENTWISE[name]
+            x = float(mpmath.findroot(lambda t, f=f: mpmath.diff(f, t), x))
+        assert float(ref.value(name, x, {})) == pytest.approx(end, rel=1e-12, abs=1e-300)
+
+
+def test_softmax_family_ends() -> None:
+    """On one node softmax is 1 and log_softmax 0, the closed ends; sparsemax gives exact 0
+    and 1 when one value dominates; otherwise the ends are open."""
+    closed = {n: CATALOG[n].range_closed for n in ("softmax", "log_softmax", "sparsemax", "glu")}
+
+    assert closed == {
+        "softmax": (False, True),
+        "log_softmax": (False, True),
+        "sparsemax": (True, True),
+        "glu": (False, False),
+    }
+    assert [float(v) for v in ref.axis_value("softmax", [3.0])] == [1.0]
+    assert [float(v) for v in ref.axis_value("log_softmax", [3.0])] == [0.0]
+    assert [float(v) for v in ref.axis_value("sparsemax", [3.0, 0.0])] == [1.0, 0.0]
 
 
 # ---- softmax, log_softmax, sparsemax, glu ------------------------------------------------------

@@ -143,6 +143,7 @@ class Activation:
     formula: str
     derivative_formula: str
     output_range: tuple[float, float]
+    """The output's bounds with the default parameters (infinite where unbounded)."""
     description: str
     forward: Forward
     derivative: Derivative
@@ -158,6 +159,9 @@ class Activation:
     halves_units: bool = False
     relation: Callable[[Params], None] | None = None
     """Checks between parameters (``lower <= upper``), raising InvalidParameterError."""
+    range_closed: tuple[bool, bool] = (False, False)
+    """Whether each end of ``output_range`` is reached (relu's 0 is, sigmoid's 0 and 1 are
+    only approached): readers tell ``[0, ∞)`` from ``(0, 1)``. Never true for an infinite end."""
     extra: Mapping[str, object] = field(default_factory=dict)
 
     def backward(self, z: Array, a: Array, g: Array, params: Params) -> Array:

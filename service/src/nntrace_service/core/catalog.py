@@ -304,6 +304,7 @@ register(
         formula=r"\max(x, 0)",
         derivative_formula=r"\begin{cases}1 & x > 0\\0 & x \le 0\end{cases}",
         output_range=(0.0, INF),
+        range_closed=(True, False),
         description="Rectified linear unit: negative inputs become 0, positive ones pass "
         "unchanged. Keras's general form keeps x only above threshold t, caps it at max_value "
         "and gives slope negative_slope below t.",
@@ -382,6 +383,7 @@ register(
         formula=r"\min(\max(x, 0), 6)",
         derivative_formula=r"\begin{cases}1 & 0 < x < 6\\0 & \text{otherwise}\end{cases}",
         output_range=(0.0, 6.0),
+        range_closed=(True, True),
         description="Relu capped at 6, which keeps activations in a range that low-precision "
         "arithmetic represents well.",
         forward=_relu6,
@@ -666,6 +668,7 @@ register(
         derivative_formula=r"\begin{cases}0 & x \le -1\\ \frac{x+1}{2} & -1 < x < 1\\ "
         r"1 & x \ge 1\end{cases}",
         output_range=(0.0, INF),
+        range_closed=(True, False),
         description="A softplus-like curve that is exactly 0 below -1 and exactly x above 1, "
         "joined by a parabola; its derivative is sparse_sigmoid.",
         forward=_sparse_plus,
@@ -696,6 +699,7 @@ register(
         formula=r"\frac{x}{1+e^{-x}} = x\,\sigma(x)",
         derivative_formula=r"\sigma(x)\,\bigl(1 + x\,(1-\sigma(x))\bigr)",
         output_range=(-0.2784645427610738, INF),
+        range_closed=(True, False),
         description="The input times its own sigmoid: smooth, slightly negative for negative "
         "inputs (minimum about -0.278 at x = -1.278), and close to relu for large |x|.",
         forward=_silu,
@@ -748,6 +752,7 @@ register(
         derivative_formula=r"\Phi(x) + x\,\varphi(x);\ \text{approximate: }"
         r"\frac{1+t}{2} + \frac{x}{2}(1-t^2)\sqrt{2/\pi}\,(1+0.134145\,x^2)",
         output_range=(-0.16997120747990367, INF),
+        range_closed=(True, False),
         description="Gaussian error linear unit: the input weighted by the probability that a "
         "standard normal variable is below it; approximate=true uses the faster tanh formula.",
         forward=_gelu,
@@ -786,6 +791,7 @@ register(
         derivative_formula=r"\tanh(\operatorname{sp}(x)) + x\,\sigma(x)\,"
         r"\left(1-\tanh^2(\operatorname{sp}(x))\right),\ \operatorname{sp}(x) = \ln(1+e^{x})",
         output_range=(-0.30884341301725041, INF),
+        range_closed=(True, False),
         description="A smooth, self-gated relu alternative like silu, with a slightly deeper "
         "negative dip (minimum about -0.309 at x = -1.19).",
         forward=_mish,
@@ -882,6 +888,7 @@ register(
         formula=r"\max(-1, \min(x, 1))",
         derivative_formula=r"\begin{cases}1 & -1 < x < 1\\0 & \text{otherwise}\end{cases}",
         output_range=(-1.0, 1.0),
+        range_closed=(True, True),
         description="A piecewise-linear tanh: x clipped to [-1, 1] (or to [min_value, max_value]).",
         forward=_hard_tanh,
         derivative=_hard_tanh_derivative,
@@ -915,6 +922,7 @@ register(
         formula=r"\begin{cases}0 & x \le -1\\ \frac{x+1}{2} & -1 < x < 1\\ 1 & x \ge 1\end{cases}",
         derivative_formula=r"\begin{cases}\frac{1}{2} & -1 < x < 1\\0 & \text{otherwise}\end{cases}",
         output_range=(0.0, 1.0),
+        range_closed=(True, True),
         description="A piecewise-linear sigmoid that reaches exactly 0 and 1, so its outputs "
         "can be sparse.",
         forward=_sparse_sigmoid,
@@ -965,6 +973,7 @@ register(
         derivative_formula=r"\begin{cases}\frac{1}{6} & -3 < x < 3\\0 & \text{otherwise}"
         r"\end{cases}",
         output_range=(0.0, 1.0),
+        range_closed=(True, True),
         description="A piecewise-linear sigmoid: 0 below -3, 1 above 3 and a straight line "
         "between, cheap to compute.",
         forward=_hard_sigmoid,
@@ -1005,6 +1014,7 @@ register(
         derivative_formula=r"\begin{cases}0 & x < -3\\ \frac{x}{3}+\frac{1}{2} & -3 \le x \le 3"
         r"\\ 1 & x > 3\end{cases}",
         output_range=(-0.375, INF),
+        range_closed=(True, False),
         description="A piecewise version of silu: x times hard_sigmoid(x), so 0 below -3, x "
         "above 3 and a parabola between.",
         forward=_hard_silu,
@@ -1197,6 +1207,7 @@ register(
         formula=r"\frac{e^{x_i}}{\sum_j e^{x_j}}",
         derivative_formula=r"\frac{\partial a_i}{\partial x_j} = a_i(\delta_{ij} - a_j)",
         output_range=(0.0, 1.0),
+        range_closed=(False, True),  # 1 on a layer of one node
         description="Turns a layer's values into probabilities that sum to 1 (across the "
         "layer's nodes); adding the same number to every input changes nothing.",
         forward=_softmax,
@@ -1250,6 +1261,7 @@ register(
         derivative_formula=r"\frac{\partial a_i}{\partial x_j} = \delta_{ij} - "
         r"\operatorname{softmax}(x)_j",
         output_range=(-INF, 0.0),
+        range_closed=(False, True),  # 0 on a layer of one node
         description="The logarithm of softmax, computed directly so that very unlikely classes "
         "get a large negative number instead of log(0) = -infinity.",
         forward=_log_softmax,
@@ -1311,6 +1323,7 @@ register(
         derivative_formula=r"\frac{\partial a_i}{\partial x_j} = s_i\left(\delta_{ij} - "
         r"\frac{s_j}{|S|}\right),\ s_i = [a_i > 0]",
         output_range=(0.0, 1.0),
+        range_closed=(True, True),
         description="Like softmax it gives probabilities that sum to 1, but it projects onto "
         "them linearly, so unlikely classes get exactly 0.",
         forward=_in_float64(_sparsemax_f64),

@@ -32,6 +32,10 @@ def describe(activation: core.Activation) -> dict[str, Any]:
         "formula": activation.formula,
         "derivative_formula": activation.derivative_formula,
         "output_range": [_finite_or_none(v) for v in activation.output_range],
+        "output_range_closed": [
+            closed and math.isfinite(end)
+            for closed, end in zip(activation.range_closed, activation.output_range, strict=True)
+        ],
         "description": activation.description,
         "notes": list(activation.notes),
         "halves_units": activation.halves_units,

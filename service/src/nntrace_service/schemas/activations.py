@@ -105,6 +105,9 @@ class ActivationInfo(ResponseModel):
     """LaTeX."""
     output_range: list[float | None]
     """Lower and upper bound; null where unbounded."""
+    output_range_closed: list[bool]
+    """Whether the lower and the upper bound is reached (relu: ``[true, false]``, ``[0, ∞)``;
+    sigmoid: ``[false, false]``, ``(0, 1)``); false where unbounded."""
     description: str
     notes: list[str]
     """Where PyTorch or ONNX defaults and semantics differ from Keras."""

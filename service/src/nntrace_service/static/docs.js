@@ -392,8 +392,12 @@ async function renderCatalog() {
 }
 
 function range(a) {
+  // A bracket where the bound is reached ([0, ∞) for relu), a parenthesis where it is not.
   const [lo, hi] = a.output_range || [null, null];
-  return `(${lo === null ? "−∞" : lo}, ${hi === null ? "∞" : hi})`;
+  const [loIn, hiIn] = a.output_range_closed || [false, false];
+  const left = lo === null ? "(−∞" : `${loIn ? "[" : "("}${lo}`;
+  const right = hi === null ? "∞)" : `${hi}${hiIn ? "]" : ")"}`;
+  return `${left}, ${right}`;
 }
 
 function activationCard(a) {
