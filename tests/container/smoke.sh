@@ -6,8 +6,8 @@
 #   make container-test BASE_IMAGE=localhost/python-base:bookworm     (no registry needed)
 #   BASE_IMAGE=... bash tests/container/smoke.sh         (the same)
 #
-# The engine is Docker when `docker` is installed, else podman (NNTRACE_CONTAINER_ENGINE picks
-# one). The README's commands, `docker build -t nntrace .` and `docker run -p 8000:8000
+# The engine is Docker when `docker` is installed and its daemon answers, else podman
+# (NNTRACE_CONTAINER_ENGINE picks one). The README's commands, `docker build -t nntrace .` and `docker run -p 8000:8000
 # nntrace`, run here with the base image as a build argument. With podman, the flags that
 # rootful podman on a bare VM needs are added (see ../shared/container/make-base-image):
 # chroot isolation, the docker format (which keeps the HEALTHCHECK), the host's CA bundle for
@@ -41,8 +41,8 @@ NAME="nntrace-smoke-$$"
 
 if [[ -n "${NNTRACE_CONTAINER_ENGINE:-}" ]]; then
     ENGINE="$NNTRACE_CONTAINER_ENGINE"
-elif command -v docker >/dev/null 2>&1; then
-    ENGINE=docker
+elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    ENGINE=docker # installed and its daemon answers (a docker CLI alone is not enough)
 else
     ENGINE=podman
 fi
