@@ -1,6 +1,6 @@
 """``/client/``: the service serves its own client wheel, so that `pip install` by URL works
 from anything that reaches the service (the client is on no package index). Also where
-``GET /`` and ``/docs/`` lead.
+``/docs/`` and ``/client`` lead.
 
 The wheel is the real one, built from client/; hashes are computed here with hashlib, and
 pip itself installs from a real gunicorn.
@@ -135,11 +135,11 @@ def test_pip_installs_from_the_listing(wheel_server: str, tmp_path: Path) -> Non
     assert version.stdout.strip() == f"nntrace-client {nntrace.__version__}"
 
 
-@pytest.mark.parametrize(("path", "status"), [("/", 302), ("/docs/", 308), ("/client", 308)])
+@pytest.mark.parametrize(("path", "status"), [("/docs/", 308), ("/client", 308)])
 def test_entry_points_lead_somewhere(api: Call, path: str, status: int) -> None:
-    """`/` and `/docs/` lead to the documentation, `/client` to the listing."""
+    """`/docs/` leads to the documentation, `/client` to the listing (`/` is the explorer)."""
     reply = api("GET", path)
 
-    target = {"/": "/docs", "/docs/": "/docs", "/client": "/client/"}[path]
+    target = {"/docs/": "/docs", "/client": "/client/"}[path]
     assert reply.status == status
     assert reply.headers["Location"].endswith(target)

@@ -11,8 +11,7 @@ problems, settings, core for types). Nothing imports this package but ``app``.
 
 from __future__ import annotations
 
-from flask import Flask, redirect
-from werkzeug.wrappers import Response
+from flask import Flask
 
 from nntrace_service.http import (
     activations,
@@ -47,11 +46,3 @@ def install(app: Flask, settings: Settings) -> None:
         app.register_blueprint(module.bp)
     if settings.metrics and not settings.metrics_bind:
         app.register_blueprint(metrics.bp)
-    if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
-        app.add_url_rule("/", "root", _to_docs, methods=["GET"])
-
-
-def _to_docs() -> Response:
-    """``GET /`` leads to the documentation, unless a blueprint serves a page at ``/``
-    itself (registered above, it takes precedence and this route is never added)."""
-    return redirect("/docs", code=302)
