@@ -4,7 +4,8 @@ gunicorn, so that no snippet can again raise NameError or name a file that does 
 Blocks are taken from the files themselves and sorted by what they are:
 
 * ``curl`` blocks run in bash; the JSON they print must parse and not be a server error;
-* ``python`` blocks run on their own (each must stand alone: a reader copies one block);
+* ``python`` blocks run on their own (each must stand alone: a reader copies one block),
+  except a bare signature (``Client(base_url=None, *, ...)``), which must equal the class's;
 * ``nntrace`` command lines run one by one with ``NNTRACE_URL`` set;
 * ``pip install ./client…`` lines install into a fresh virtual environment, and the
   ``python3 -m venv`` + ``pip install http://…/client/….whl`` block installs the wheel the
@@ -39,6 +40,8 @@ from tests.support import ROOT, borrow_dependencies, build_client_wheel, running
 
 DOCUMENTED_URL = "http://127.0.0.1:8000"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+SIGNATURE = re.compile(r"(?P<name>[A-Z]\w*)\((?P<params>[^()]*(?:\([^()]*\)[^()]*)*)\)", re.S)
+"""A block showing a call signature (``Client(base_url=None, *, timeout=...)``)."""
 COMMAND_STARTS = ("curl ", "make ", "docker ", "pip ", "nntrace ", "python3 -m venv ")
 
 
@@ -60,7 +63,7 @@ class Block:
     def kind(self) -> str:
         """curl, python, commands (line by line), output, or unknown."""
         if self.lang == "python":
-            return "python"
+            return "signature" if SIGNATURE.fullmatch(self.text.strip()) else "python"
         if self.lang in ("", "text", "json"):
             return "output"
         if self.lang != "bash":
@@ -263,6 +266,24 @@ def test_curl_block(block: Block, service: str, workdir: Path) -> None:
 def test_python_block(block: Block, service: str, workdir: Path) -> None:
     """Each Python block runs on its own, silent on stderr (run() fails on a non-zero exit)."""
     execute(block, workdir, service)
+
+
+@pytest.mark.parametrize("block", of_kind("signature"))
+def test_signature_block(block: Block) -> None:
+    """A signature shown in a README has the parameters and defaults the class has."""
+    import inspect
+
+    import nntrace
+
+    match = SIGNATURE.fullmatch(block.text.strip())
+    assert match is not None
+    params = " ".join(match["params"].split())
+    shown = inspect.signature(eval(f"lambda {params}: None"))
+    real = inspect.signature(getattr(nntrace, match["name"]))
+
+    assert [(p.name, p.kind, p.default) for p in shown.parameters.values()] == [
+        (p.name, p.kind, p.default) for p in real.parameters.values()
+    ]
 
 
 @pytest.mark.parametrize("block", of_kind("commands"))
