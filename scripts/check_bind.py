@@ -41,8 +41,8 @@ def main(argv: list[str]) -> int:
     bind = argv[1] if len(argv) > 1 else "127.0.0.1:8000"
     try:
         host, port = split(bind)
-    except ValueError as error:
-        print(f"make serve: {error}", file=sys.stderr)
+    except ValueError as bad:
+        print(f"make serve: {bad}", file=sys.stderr)
         return 2
     error = bind_error(host, port)
     if error is None:
