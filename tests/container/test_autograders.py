@@ -37,6 +37,7 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 pytestmark = [
     pytest.mark.container,
+    pytest.mark.live,
     pytest.mark.skipif(
         os.environ.get("NNTRACE_CONTAINER_TESTS") != "1",
         reason="builds two images with podman as root (minutes); .ci/run sets "

@@ -26,6 +26,8 @@ import nntrace
 import nntrace_service
 from tests.support import ROOT, free_port
 
+pytestmark = pytest.mark.live  # starts gunicorn (and pip, make)
+
 BIN = Path(sys.prefix) / "bin"
 WHEEL = f"nntrace_client-{nntrace.__version__}-py3-none-any.whl"
 

@@ -38,6 +38,8 @@ import pytest
 
 from tests.support import ROOT, borrow_dependencies, build_client_wheel, running_gunicorn
 
+pytestmark = pytest.mark.live  # starts gunicorn (and pip, make)
+
 DOCUMENTED_URL = "http://127.0.0.1:8000"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SIGNATURE = re.compile(r"(?P<name>[A-Z]\w*)\((?P<params>[^()]*(?:\([^()]*\)[^()]*)*)\)", re.S)

@@ -25,6 +25,8 @@ from nntrace_service.settings import Settings
 from tests.service.conftest import Call, flask_call, http_call
 from tests.support import borrow_dependencies, build_client_wheel, running_gunicorn
 
+pytestmark = pytest.mark.live  # starts gunicorn (and pip, make)
+
 WHEEL = f"nntrace_client-{nntrace.__version__}-py3-none-any.whl"
 
 
