@@ -7,6 +7,7 @@ gunicorn's own settings (workers, threads, timeouts) are in ``gunicorn.conf.py``
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +49,28 @@ class Settings(BaseSettings):
     ``/metrics`` on the service's port (read by gunicorn.conf.py)."""
     log_format: Literal["text", "json"] = "text"
     """``json``: one JSON line per request and JSON application logs (gunicorn.conf.py)."""
+    data_dir: Path = Field(
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "nntrace"
+        )
+    )
+    """Where the embedded SQLite store lives (``nntrace.sqlite3``) when no database URL is
+    set; the container sets ``/data`` (a volume)."""
+    database_url: str | None = None
+    """The store's database, e.g. ``postgresql+psycopg://user:pass@host/nntrace`` when several
+    replicas share one store; unset: SQLite in ``NNTRACE_DATA_DIR``."""
+    migrate_on_start: bool = True
+    """Run the store's migrations when the service starts (under a lock, so every worker may);
+    turn off where a separate job runs ``nntrace-service db upgrade``."""
+    auth: Literal["store", "all", "off"] = "store"
+    """``store``: the stored networks need an API key (public and unlisted ones are readable
+    without), inline computation stays open; ``all``: every endpoint but health and docs needs
+    a key; ``off``: no keys at all (a single-user machine: everything is owned by ``local``)."""
+    model_repository: Path | None = None
+    """A read-only Triton-layout model repository (``<repo>/<model>/<version>/network.json``)
+    served by the Open Inference Protocol endpoints under ``/v2``, next to stored networks."""
+    max_page_size: int = Field(200, ge=1)
+    """Most items in one page of a listing (``limit``)."""
     problem_base_uri: str = "/problems/"
     """Prefix of every problem ``type``; the service documents each type under this path."""
     client_wheels: Path | None = None
@@ -55,3 +78,10 @@ class Settings(BaseSettings):
     autograder can ``pip install`` the client from the service it will call (the client is
     on no package index). The Docker image sets it; ``make serve`` uses ``dist/``. None: the
     listing is empty."""
+
+    @property
+    def store_url(self) -> str:
+        """The database the store uses: ``database_url``, else SQLite in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+pysqlite:///{self.data_dir / 'nntrace.sqlite3'}"
