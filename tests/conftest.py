@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -76,3 +77,18 @@ def live_server() -> Iterator[str]:
     whole session (tests that need special settings start their own)."""
     with running_gunicorn() as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session (see tests/browser.py): Playwright's sync
+    API cannot start a second instance while one runs, so the docs page and the explorer
+    share this one, each in contexts of its own."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -15,31 +15,16 @@ playwright's own browser download is never used. Without them the tests skip, un
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.explorer.support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, STRICT_CSP, Explorer
+from tests.browser import browser_missing
+from tests.explorer.support import DESKTOP, STRICT_CSP, Explorer
 
-
-def _browser_missing() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright Python package is not installed"
-    if not Path(CHROMIUM).exists():
-        return "chromium is not installed (apt-get install chromium)"
-    return None
-
-
-_MISSING = _browser_missing()
-if _MISSING and os.environ.get("NNTRACE_BROWSER_TESTS") == "1":
-    pytest.fail(f"NNTRACE_BROWSER_TESTS=1 but {_MISSING}", pytrace=False)
+_MISSING = browser_missing()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,16 +34,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"explorer", "browser"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.skip(reason=_MISSING))
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _guard(explorer: Explorer) -> Callable[[Any], None]:

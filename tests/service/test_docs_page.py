@@ -13,42 +13,16 @@ unless ``NNTRACE_BROWSER_TESTS=1`` (set by CI), where a missing browser is a fai
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import browser_missing
 
-
-def _browser_missing() -> str | None:
-    """Why the browser tests cannot run here, or None when they can."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright Python package is not installed"
-    if not Path(CHROMIUM).exists():
-        return "chromium is not installed (apt-get install chromium)"
-    return None
-
-
-_MISSING = _browser_missing()
-if _MISSING and os.environ.get("NNTRACE_BROWSER_TESTS") == "1":
-    pytest.fail(f"NNTRACE_BROWSER_TESTS=1 but {_MISSING}", pytrace=False)
+_MISSING = browser_missing()
 pytestmark = [pytest.mark.live, pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")]
 
 
@@ -61,10 +35,8 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def docs(live_server: str) -> Iterator[Page]:
+def docs(live_server: str, browser: Any) -> Iterator[Page]:
     """/docs loaded in headless Chromium; requests off loopback are recorded and aborted."""
-    from playwright.sync_api import sync_playwright
-
     requested: list[str] = []
 
     def guard(route: Any) -> None:
@@ -75,15 +47,13 @@ def docs(live_server: str) -> Iterator[Page]:
         else:
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.goto(f"{live_server}/docs")
-        page.wait_for_selector("body[data-ready='1']")
-        yield Page(page, requested)
-        browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.goto(f"{live_server}/docs")
+    page.wait_for_selector("body[data-ready='1']")
+    yield Page(page, requested)
+    context.close()
 
 
 def spec_operations(live_server: str) -> list[tuple[str, str, str]]:
