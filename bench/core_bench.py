@@ -177,7 +177,7 @@ def ort_session(
             helper.make_node("Add", [f"mm{index}", f"b{index}"], [f"z{index}"]),
         ]
         op = {"relu": "Relu", "sigmoid": "Sigmoid", "softmax": "Softmax", "linear": "Identity"}[act]
-        extra = {"axis": -1} if op == "Softmax" else {}
+        extra: dict[str, Any] = {"axis": -1} if op == "Softmax" else {}
         nodes.append(helper.make_node(op, [f"z{index}"], [f"a{index}"], **extra))
         current = f"a{index}"
     outputs = [(current, weights[-1][0].shape[0])]
