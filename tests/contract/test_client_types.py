@@ -65,6 +65,9 @@ UNWRAPPED = {
     "ActivationList": "Client.activations() returns its list of ActivationInfo",
     "GradeBatchResponse": "Client.grade_batch() returns id -> GradeResult (or the format's dict)",
     "GradeBatchResult": "one entry of that mapping",
+    "ImportResponse": "Client.import_onnx() reads it into ImportedModel (network, notes)",
+    "ImportNote": "one of ImportedModel.notes",
+    "ImportSource": "ImportedModel keeps it as given",
 }
 """Response envelopes the client unwraps instead of typing."""
 

@@ -135,7 +135,7 @@ def run(args: list[str] | str, cwd: Path, base_url: str, **kw: Any) -> str:
     return done.stdout
 
 
-def execute(block: Block, cwd: Path, base_url: str) -> str:
+def check_runs(block: Block, cwd: Path, base_url: str) -> str:
     """A curl, python or command block's standard output."""
     if block.kind == "curl":
         script = "set -euo pipefail\n" + block.text.replace(DOCUMENTED_URL, base_url)
@@ -188,7 +188,7 @@ def fresh_venv(path: Path, *, with_pip: bool) -> Path:
 def printed_lines(block: Block, cwd: Path, base_url: str) -> list[str]:
     """What a code block shows a reader, line by line; for curl, every string in the JSON it
     prints (the calculation lines are strings there)."""
-    out = execute(block, cwd, base_url)
+    out = check_runs(block, cwd, base_url)
     if block.kind != "curl":
         return [line.strip() for line in out.splitlines()]
 
@@ -259,7 +259,7 @@ def test_readme_has_curl_examples() -> None:
 @pytest.mark.parametrize("block", of_kind("curl"))
 def test_curl_block(block: Block, service: str, workdir: Path) -> None:
     """Each curl example exits 0 and answers JSON that is not a server error."""
-    documents = json_documents(execute(block, workdir, service))
+    documents = json_documents(check_runs(block, workdir, service))
 
     assert documents and all(d.get("status") != 500 for d in documents)
 
@@ -267,7 +267,7 @@ def test_curl_block(block: Block, service: str, workdir: Path) -> None:
 @pytest.mark.parametrize("block", of_kind("python"))
 def test_python_block(block: Block, service: str, workdir: Path) -> None:
     """Each Python block runs on its own, silent on stderr (run() fails on a non-zero exit)."""
-    execute(block, workdir, service)
+    check_runs(block, workdir, service)
 
 
 @pytest.mark.parametrize("block", of_kind("signature"))
@@ -291,7 +291,7 @@ def test_signature_block(block: Block) -> None:
 @pytest.mark.parametrize("block", of_kind("commands"))
 def test_command_block(block: Block, service: str, workdir: Path) -> None:
     """Each command line runs (make: the target exists; docker: the container test runs it)."""
-    execute(block, workdir, service)
+    check_runs(block, workdir, service)
 
 
 @pytest.mark.parametrize("block", of_kind("output"))
@@ -300,7 +300,7 @@ def test_output_block(block: Block, service: str, workdir: Path) -> None:
     if block.lang == "json":
         (code,) = producers(block)
         shown = json.loads(block.text)
-        got = json_documents(execute(code, workdir, service))
+        got = json_documents(check_runs(code, workdir, service))
         assert any(matches(shown, document) for document in got), got
         return
     wanted = [line.strip() for line in block.text.splitlines()]

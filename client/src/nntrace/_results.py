@@ -85,9 +85,12 @@ class ActivationInfo(Wire):
     description: str
     notes: list[str]
     halves_units: bool
-    output_range_closed: tuple[bool, bool] = (False, False)
+    output_range_closed: tuple[bool, bool]
     """Whether each end of ``output_range`` is attained (``[0, ∞)`` for relu); an infinite
-    end never is. From a service that does not say, both ends read as open."""
+    end never is."""
+    dialects: dict[str, Any]
+    """Each framework's names for this activation (``keras``, ``torch``, ``onnx``), with
+    their parameter names and defaults."""
     extra: dict[str, Any] = field(default_factory=dict, repr=False, metadata=EXTRA_MEMBERS)
 
     @property
