@@ -155,6 +155,7 @@ class TestWriting:
             "name": "tanh", "aliases": [], "kind": "elementwise", "parameters": [],
             "formula": "t", "derivative_formula": "d", "output_range": [-1, 1],
             "description": "", "notes": [], "halves_units": False,
+            "output_range_closed": [False, False], "dialects": {},
         }  # fmt: skip
 
         info = nntrace.ActivationInfo.from_dict(document)
