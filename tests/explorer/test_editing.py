@@ -163,8 +163,11 @@ def test_download_and_upload_network_json(explorer: Explorer, tmp_path: Path) ->
     }
     upload = tmp_path / "mine.json"
     upload.write_text(json.dumps({"network": network, "inputs": [[2.0, 1.0]]}))
+    before = explorer.output()
     page.get_by_label("Upload network JSON").set_input_files(str(upload))
+    page.wait_for_function("() => document.querySelectorAll('#diagram .node').length === 3")
     explorer.settle()
+    assert explorer.output() != before
     assert explorer.output() == pytest.approx(
         api_evaluate(explorer.base_url, network, [[2.0, 1.0]])["outputs"][0][0], abs=0
     )
