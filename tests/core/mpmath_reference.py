@@ -210,6 +210,18 @@ def _derivative(name: str, x: float, params: tuple[tuple[str, ParamValue], ...])
     return +slope
 
 
+def stationary_point(name: str, low: float, high: float) -> float:
+    """Where the reference's derivative changes sign between ``low`` and ``high``.
+
+    A bracketing solver in this module's own context: the secant method from one guess (and the
+    global ``mpmath`` precision) wandered off to x = 0 when earlier tests had changed it.
+    """
+    f = ELEMENTWISE[name]
+    with mp.workdps(60):
+        x = mp.findroot(lambda t: mp.diff(f, t), (mpf(low), mpf(high)), solver="anderson")
+    return float(x)
+
+
 def kinks(name: str, params: dict[str, ParamValue]) -> set[float]:
     """Points where f' jumps, so that ``mpmath.diff``'s central difference means nothing there.
 
