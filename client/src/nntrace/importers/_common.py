@@ -1,14 +1,19 @@
-"""What the importers share: the error that lists everything unsupported, and the import of
-an optional framework with a message naming its extra."""
+"""What the importers share: the error that lists everything unsupported, the import of
+an optional framework with a message naming its extra, and the chain of dense layers and
+activations that the Keras and PyTorch walks both build."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from nntrace._network import Network
 
 Spec = str | dict[str, Any]
 
@@ -25,6 +30,68 @@ class UnsupportedModelError(ValueError):
             f"this {framework} model has {len(self.problems)} part(s) nntrace cannot import:\n"
             f"{listing}"
         )
+
+
+@dataclass
+class _Dense:
+    weights: Any
+    bias: Any
+    name: str | None
+    activation: Spec | None = None
+
+
+@dataclass
+class Chain:
+    """Dense layers in order, each followed by at most one activation: what a Keras or
+    PyTorch model walked layer by layer turns into. Every layer that does not fit is kept as a
+    problem rather than raised, so that :meth:`network` reports them all at once."""
+
+    framework: str
+    dense: str
+    """The framework's word for a dense layer ("Dense", "Linear"), used in the problems."""
+    problems: list[str] = field(default_factory=list)
+    _layers: list[_Dense] = field(default_factory=list)
+
+    def add_dense(self, weights: Any, bias: Any, name: str | None) -> None:
+        """Start a layer: ``weights`` has one row per node."""
+        self._layers.append(_Dense(weights, bias, name))
+
+    @property
+    def units(self) -> int:
+        """The number of nodes of the last layer so far (0 before the first)."""
+        return int(self._layers[-1].weights.shape[0]) if self._layers else 0
+
+    def add_activation(self, label: str, activation: Spec) -> None:
+        """Give the last layer its activation; one before any layer, or a second one, is a
+        problem named by ``label``."""
+        if not self._layers:
+            self.refuse(label, f"an activation before the first {self.dense} layer")
+        elif self._layers[-1].activation is not None:
+            self.refuse(label, f"a second activation after the same {self.dense} layer")
+        else:
+            self._layers[-1].activation = activation
+
+    def refuse(self, label: str, reason: object) -> None:
+        """Record a part of the model nntrace cannot express."""
+        self.problems.append(f"{label}: {reason}")
+
+    def network(self, model_label: str) -> Network:
+        """The network, or one :class:`UnsupportedModelError` listing every problem."""
+        from nntrace._network import Network
+
+        if not self._layers and not self.problems:
+            self.refuse(model_label, f"no {self.dense} layer")
+        if self.problems:
+            raise UnsupportedModelError(self.framework, self.problems)
+        network = Network(int(self._layers[0].weights.shape[1]))
+        for layer in self._layers:
+            network.add_layer(
+                layer.weights,
+                layer.bias,
+                activation="linear" if layer.activation is None else layer.activation,
+                name=layer.name,
+            )
+        return network
 
 
 def require(module: str, extra: str) -> ModuleType:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nntrace.importers._common import (
+    Chain,
     Spec,
-    UnsupportedModelError,
     floats,
     per_node,
     require,
@@ -88,45 +88,25 @@ def _check_chain(model: Any) -> list[str]:
 
 def from_keras(model: Any) -> Network:
     """A network from a Keras ``Sequential`` or functional chain."""
-    from nntrace._network import Network
-
     keras = require("keras", "keras")
-    problems = [] if isinstance(model, keras.Sequential) else _check_chain(model)
-    layers: list[dict[str, Any]] = []
+    chain = Chain("Keras", "Dense")
+    if not isinstance(model, keras.Sequential):
+        chain.problems.extend(_check_chain(model))
     for layer in model.layers:
         label = f"{layer.name} ({type(layer).__name__})"
         try:
             if isinstance(layer, keras.layers.Dense):
                 kernel = floats(_value(layer.kernel))
                 bias = floats(_value(layer.bias)) if layer.use_bias else 0.0 * kernel[0]
-                layers.append({"weights": kernel.T, "bias": bias, "name": layer.name})
+                chain.add_dense(kernel.T, bias, layer.name)
                 name = _function_name(layer.activation)
                 if name != "linear":
-                    layers[-1]["activation"] = name
+                    chain.add_activation(label, name)
                 continue
-            units = layers[-1]["weights"].shape[0] if layers else 0
-            activation = _layer_activation(layer, units, keras)
+            activation = _layer_activation(layer, chain.units, keras)
         except _Refused as reason:
-            problems.append(f"{label}: {reason}")
+            chain.refuse(label, reason)
             continue
-        if activation is None:
-            continue
-        if not layers:
-            problems.append(f"{label}: an activation before the first Dense layer")
-        elif "activation" in layers[-1]:
-            problems.append(f"{label}: a second activation after the same Dense layer")
-        else:
-            layers[-1]["activation"] = activation
-    if not layers and not problems:
-        problems.append(f"{model.name}: no Dense layer")
-    if problems:
-        raise UnsupportedModelError("Keras", problems)
-    network = Network(int(layers[0]["weights"].shape[1]))
-    for layer_def in layers:
-        network.add_layer(
-            layer_def["weights"],
-            layer_def["bias"],
-            activation=layer_def.get("activation", "linear"),
-            name=layer_def["name"],
-        )
-    return network
+        if activation is not None:
+            chain.add_activation(label, activation)
+    return chain.network(model.name)

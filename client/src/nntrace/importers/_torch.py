@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from nntrace.importers._common import (
+    Chain,
     Spec,
     UnsupportedModelError,
     explicit,
@@ -89,48 +90,24 @@ def _activation(module: Any, units: int, nn: Any) -> Spec:
 def from_torch(module: Any) -> Network:
     """A network from a ``torch.nn.Sequential`` (or one ``Linear``): each Linear starts a
     layer and the activation module after it becomes that layer's activation."""
-    from nntrace._network import Network
-
     torch = require("torch", "torch")
     nn = torch.nn
-    problems: list[str] = []
-    layers: list[dict[str, Any]] = []
+    chain = Chain("PyTorch", "Linear")
     passthrough = (nn.Flatten, nn.Identity, nn.Dropout, nn.AlphaDropout)
     for path, m in _leaves(module, "", nn):
         label = f"{path} ({type(m).__name__})"
         if isinstance(m, nn.Linear):
             bias = m.bias.detach().cpu() if m.bias is not None else [0.0] * m.out_features
             name = path if not path.replace(".", "").isdigit() else None
-            layers.append(
-                {"weights": floats(m.weight.detach().cpu()), "bias": floats(bias), "name": name}
-            )
+            chain.add_dense(floats(m.weight.detach().cpu()), floats(bias), name)
             continue
         if isinstance(m, passthrough):
             continue
         try:
-            activation = _activation(m, layers[-1]["weights"].shape[0] if layers else 0, nn)
+            chain.add_activation(label, _activation(m, chain.units, nn))
         except _Refused as reason:
-            problems.append(f"{label}: {reason}")
-            continue
-        if not layers:
-            problems.append(f"{label}: an activation before the first Linear layer")
-        elif "activation" in layers[-1]:
-            problems.append(f"{label}: a second activation after the same Linear layer")
-        else:
-            layers[-1]["activation"] = activation
-    if not layers and not problems:
-        problems.append(f"{type(module).__name__}: no Linear layer")
-    if problems:
-        raise UnsupportedModelError("PyTorch", problems)
-    network = Network(int(layers[0]["weights"].shape[1]))
-    for layer in layers:
-        network.add_layer(
-            layer["weights"],
-            layer["bias"],
-            activation=layer.get("activation", "linear"),
-            name=layer["name"],
-        )
-    return network
+            chain.refuse(label, reason)
+    return chain.network(type(module).__name__)
 
 
 # ---- export ------------------------------------------------------------------------------------
