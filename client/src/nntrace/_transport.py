@@ -152,14 +152,9 @@ class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
         return super().getresponse(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _register(self)
-        super().request(*args, **kwargs)
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        _register(self)
-        return super().getresponse(*args, **kwargs)
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, urllib3.connection.HTTPSConnection):
+    """The same registration over TLS: the methods above come first in the MRO and their
+    ``super()`` calls reach HTTPSConnection's."""
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
