@@ -16,7 +16,6 @@ import copy
 import http.client
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -45,6 +44,7 @@ from stages import request_stages
 
 from tests.grading.support import WORKED
 from tests.support import gunicorn_process, seed_network
+from tests.topology.load import parse_wrk as wrk_output
 
 BENCH_DIR = ROOT / "bench"
 SERVICE_APP = "nntrace_service.app:create_app()"
@@ -134,34 +134,17 @@ def run_wrk(url: str, script: Path, duration: float) -> dict[str, Any]:
     return parse_wrk(completed.stdout)
 
 
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
-
-
-def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(value) * _UNITS[unit]
-
-
 def parse_wrk(output: str) -> dict[str, Any]:
-    """Requests/s, p50/p90/p99 latency (ms), request count, non-2xx and socket errors."""
-    result: dict[str, Any] = {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
-        "non_2xx": 0,
-        "socket_errors": 0,
+    """Requests/s, p50/p90/p99 latency (ms), request count, non-2xx and socket errors, as a
+    report row's columns."""
+    parsed = wrk_output(output)
+    return {
+        "rps": parsed.requests_per_second,
+        "requests": parsed.requests,
+        "non_2xx": parsed.non_2xx,
+        "socket_errors": sum(parsed.socket_errors.values()),
+        **{f"p{percent}_ms": ms for percent, ms in parsed.latency_ms.items()},
     }
-    for percent in ("50", "90", "99"):
-        found = re.search(rf"^\s+{percent}%\s+(\S+)", output, re.MULTILINE)
-        result[f"p{percent}_ms"] = _ms(found.group(1)) if found else None
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    if non_2xx:
-        result["non_2xx"] = int(non_2xx.group(1))
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    if errors:
-        result["socket_errors"] = sum(int(n) for n in errors.groups())
-    return result
 
 
 def check_same_outputs(service_url: str, baseline_url: str, body: bytes) -> float:

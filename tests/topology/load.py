@@ -26,11 +26,50 @@ end
 
 @dataclass
 class WrkResult:
+    """What wrk printed, parsed (the topology test and the HTTP benchmarks read it)."""
+
     requests: int
     non_2xx: int
     socket_errors: dict[str, int]
+    """By kind: connect, read, write, timeout."""
     requests_per_second: float
+    latency_ms: dict[int, float | None]
+    """The 50th, 90th and 99th percentile (None unless wrk ran with ``--latency``)."""
     output: str
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")
+
+
+def _ms(text: str) -> float:
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    assert found, f"not a wrk duration: {text!r}"
+    return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """wrk's summary; a run that did not finish (no request count or rate) fails here."""
+    total = re.search(r"(\d+) requests in", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert total and rate, output
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    latency: dict[int, float | None] = {}
+    for percent in (50, 90, 99):
+        found = re.search(rf"^\s+{percent}%\s+(\S+)", output, re.MULTILINE)
+        latency[percent] = _ms(found.group(1)) if found else None
+    counts = map(int, errors.groups()) if errors else [0] * len(SOCKET_ERRORS)
+    return WrkResult(
+        requests=int(total.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=dict(zip(SOCKET_ERRORS, counts, strict=True)),
+        requests_per_second=float(rate.group(1)),
+        latency_ms=latency,
+        output=output,
+    )
 
 
 def wrk_binary() -> str:
@@ -54,24 +93,7 @@ def run_wrk(
 
 def wrk_result(process: subprocess.Popen[str], timeout: float) -> WrkResult:
     output, _ = process.communicate(timeout=timeout)
-    total = re.search(r"(\d+) requests in", output)
-    assert total, output
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    return WrkResult(
-        requests=int(total.group(1)),
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=dict(
-            zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)
-        )
-        if errors
-        else {"connect": 0, "read": 0, "write": 0, "timeout": 0},
-        requests_per_second=float(rate.group(1)) if rate else 0.0,
-        output=output,
-    )
+    return parse_wrk(output)
 
 
 @dataclass
