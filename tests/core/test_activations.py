@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterator
 from typing import Any, Literal, cast
 
-import mpmath
 import numpy as np
 import pytest
 
