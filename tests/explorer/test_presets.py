@@ -141,3 +141,51 @@ def test_any_function_preset_plots_the_formula(explorer: Explorer) -> None:
     page.wait_for_selector("#act-plot[data-name='expression'] polyline.function")
     points = page.locator("#act-plot polyline.function").get_attribute("points")
     assert points is not None and len(points.split()) == 121
+
+
+def _math_sources(page: Any) -> list[str]:
+    """The LaTeX each rendered formula was made from (Temml keeps it as an annotation)."""
+    return list(
+        page.locator(
+            "#act-formula math annotation[encoding='application/x-tex']"
+        ).all_text_contents()
+    )
+
+
+def test_a_formula_is_rendered_as_mathematics(explorer: Explorer) -> None:
+    """A custom formula is shown as MathML made from the LaTeX the API's validation returns
+    for it (not the raw text), and follows an edit; a formula the API rejects falls back
+    to its text."""
+    page = explorer.page
+    explorer.choose_preset("any-function")
+    network = page_state(explorer)["network"]
+    summary = _validate(explorer.base_url, network)
+    formula = summary["layers"][0]["formula"]
+    assert r"\operatorname{sin}" in formula or r"\sin" in formula
+    page.wait_for_function(
+        "(tex) => [...document.querySelectorAll('#act-formula annotation')]"
+        ".some((a) => a.textContent === tex)",
+        arg=f"f(x) = {formula}",
+    )
+    assert _math_sources(page) == [
+        f"f(x) = {formula}",
+        f"f'(x) = {summary['layers'][0]['derivative_formula']}",
+    ]
+    assert page.locator("#act-formula code").count() == 0
+    assert page.locator("#act-formula math mn", has_text="3").count() >= 1
+
+    page.get_by_label("Formula of layer wave", exact=True).fill("x / (1 + x ** 2)")
+    explorer.settle()
+    edited = _validate(explorer.base_url, page_state(explorer)["network"])["layers"][0]
+    page.wait_for_function(
+        "(tex) => [...document.querySelectorAll('#act-formula annotation')]"
+        ".some((a) => a.textContent === tex)",
+        arg=f"f(x) = {edited['formula']}",
+    )
+    assert page.locator("#act-formula math mfrac").count() >= 1
+
+    explorer.expect_console_error("status of 422")
+    page.get_by_label("Formula of layer wave", exact=True).fill("x / (1 +")
+    explorer.settle()
+    assert page.locator("#act-formula math").count() == 0
+    assert page.locator("#act-formula code").inner_text() == "f(x) = x / (1 +"

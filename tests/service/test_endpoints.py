@@ -180,6 +180,27 @@ def test_validate_seed_network_summary(api: Call) -> None:
     assert body["network"]["layers"][0]["weights"] == seed_network()["layers"][0]["weights"]
 
 
+def test_validate_summary_carries_each_layers_formula(api: Call) -> None:
+    """Each layer's activation comes back as LaTeX (a page renders it as mathematics): a
+    catalog entry's own formula, and a custom expression written out from what was sent."""
+    network = {
+        "input_size": 1,
+        "layers": [
+            {"activation": {"expression": "x / (1 + abs(x))"}, "weights": [[1.0]], "bias": [0.0]},
+            {"activation": "sigmoid", "weights": [[1.0]], "bias": [0.0]},
+        ],
+    }
+    layers = ok(api("POST", "/v1/networks/validate", json={"network": network}))["summary"][
+        "layers"
+    ]
+
+    assert [(x["formula"], x["derivative_formula"]) for x in layers] == [
+        (r"\frac{x}{1 + \left|x\right|}",
+         r"\frac{d}{dx}\left[\frac{x}{1 + \left|x\right|}\right]"),
+        (r"\frac{1}{1+e^{-x}}", r"\sigma(x)\,(1-\sigma(x))"),
+    ]  # fmt: skip
+
+
 def test_validate_fills_in_default_names(api: Call) -> None:
     """Unnamed layers are called h1, h2, ... and out."""
     layers = [

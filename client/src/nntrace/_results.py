@@ -151,6 +151,10 @@ class LayerSummary(Wire):
     output_size: int
     activation: str
     parameter_count: int
+    formula: str
+    """The activation as LaTeX (a custom expression's own formula)."""
+    derivative_formula: str
+    """Its derivative as LaTeX."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -63,6 +63,8 @@ def summarize(network: core.Network) -> dict[str, Any]:
                 "output_size": layer.output_size,
                 "activation": layer.activation.label,
                 "parameter_count": layer.parameter_count,
+                "formula": layer.activation.activation.formula,
+                "derivative_formula": layer.activation.activation.derivative_formula,
             }
             for layer in network.layers
         ],

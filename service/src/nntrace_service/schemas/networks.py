@@ -78,6 +78,12 @@ class LayerSummary(ResponseModel):
     output_size: int
     activation: str
     parameter_count: int
+    formula: str
+    """The activation as LaTeX, `x` its input (a custom expression's own formula, so a page
+    can render what the user wrote as mathematics)."""
+    derivative_formula: str
+    """Its derivative as LaTeX (for an expression: `d/dx` of its formula, which the service
+    differentiates exactly)."""
 
 
 class EquivalentLayer(ResponseModel):

@@ -179,7 +179,9 @@ async function refresh() {
   } catch (error) {
     if (mine !== sequence || (error && error.name === "AbortError")) return;
     view.problem = error;
+    view.summary = null;
     showProblem(error);
+    renderActivationHead(shownLayer());
     document.body.classList.add("stale");
     document.body.dataset.pending = "0";
     return;
@@ -417,25 +419,36 @@ function canonical(name) {
 
 let activationToken = 0;
 
+function shownLayer() {
+  const node = currentNode();
+  return node ? node.layer : Math.min(state.layer, state.network.layers.length - 1);
+}
+
+// The activation's name and formula, as the state says now: also called when the API
+// refused the network, so a formula being typed is not shown as the last one accepted.
+function renderActivationHead(index) {
+  const act = activationOf(index);
+  const entry = act.expression === undefined ? canonical(act.name) : null;
+  $("act-name").textContent = t("activationOfLayer", { layer: layerName(state.network, index), activation: act.expression !== undefined ? act.expression : act.name });
+  const summaryLayer = view.summary && view.summary.layers[index];
+  const latex = entry ? entry.formula : summaryLayer && summaryLayer.formula;
+  const dlatex = entry ? entry.derivative_formula : summaryLayer && summaryLayer.derivative_formula;
+  renderFormula($("act-formula"), latex, dlatex, act.expression);
+  return { act, entry };
+}
+
 async function renderActivation() {
   const token = ++activationToken;
   const node = currentNode();
-  const index = node ? node.layer : Math.min(state.layer, state.network.layers.length - 1);
-  const act = activationOf(index);
+  const index = shownLayer();
   const name = layerName(state.network, index);
   const layerValues = view.result && view.result.layers[index];
   const z = node ? node.z : layerValues ? layerValues.preactivations[state.sample][0] : null;
   const a = node ? node.a : layerValues && layerValues.activations[state.sample] ? layerValues.activations[state.sample][0] : null;
   const markName = node ? node.label : `${name}[0]`;
-  const formulaBox = $("act-formula");
   const plotBox = $("act-plot");
   const note = $("act-note");
-  const entry = act.expression === undefined ? canonical(act.name) : null;
-  $("act-name").textContent = t("activationOfLayer", { layer: name, activation: act.expression !== undefined ? act.expression : act.name });
-  const summaryLayer = view.summary && view.summary.layers[index];
-  const latex = entry ? entry.formula : summaryLayer && summaryLayer.formula;
-  const dlatex = entry ? entry.derivative_formula : summaryLayer && summaryLayer.derivative_formula;
-  renderFormula(formulaBox, latex, dlatex, act.expression);
+  const { act, entry } = renderActivationHead(index);
   note.textContent = entry && entry.description ? entry.description : "";
   if (entry && (entry.kind === "axis" || entry.halves_units)) {
     plotBox.replaceChildren();
@@ -483,7 +496,7 @@ function renderFormula(box, latex, dlatex, expression) {
     const holder = el("div", { class: "math" });
     if (tex && window.temml) {
       try {
-        window.temml.render(tex, holder, { displayMode: true, throwOnError: true });
+        window.temml.render(tex, holder, { displayMode: true, annotate: true, throwOnError: true });
         return holder;
       } catch {
         /* fall through to text */
