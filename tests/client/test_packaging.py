@@ -186,7 +186,7 @@ def test_example_script_runs(live_server: str, tmp_path: Path) -> None:
     )
 
     assert (run.returncode, run.stderr) == (0, "")
-    assert "relu(0.50×1.00 + (-0.30)×2.00 + 0.80×3.00 + 0.10) = relu(2.40) = 2.4000" in run.stdout
+    assert "relu(0.50×1.00 + (-0.30)×2.00 + 0.80×3.00 + 0.10) = relu(2.40) = 2.40" in run.stdout
     assert "tanh(2.40) = 0.9837" in run.stdout
     assert out.read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]

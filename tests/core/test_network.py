@@ -227,8 +227,7 @@ class TestTraces:
         (trace,) = core.trace_nodes(core.forward(network, [1.0, 2.0]))
 
         assert (
-            str(trace)
-            == "h1[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.10) = sigmoid(0.00) = 0.5000"
+            str(trace) == "h1[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.10) = sigmoid(0.00) = 0.50"
         )
 
     def test_terms_add_up_to_z(self) -> None:

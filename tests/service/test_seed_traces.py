@@ -103,14 +103,14 @@ HAND_LINES = [
         "relu",
         1,
         "hidden[0]",
-        "hidden[0] = relu(0.50×(-1.00) + (-0.30)×0.50 + 0.80×0.00 + 0.10) = relu(-0.55) = 0.0000",
+        "hidden[0] = relu(0.50×(-1.00) + (-0.30)×0.50 + 0.80×0.00 + 0.10) = relu(-0.55) = 0.00",
     ),
     (
         "relu",
         0,
         "output[0]",
         "output[0] = linear(0.70×2.40 + (-0.40)×0.60 + 0.60×0.65 + 0.50×0.50 + (-0.10))"
-        " = linear(1.98) = 1.9800",
+        " = linear(1.98) = 1.98",
     ),
 ]
 
@@ -124,3 +124,21 @@ def test_calculation_line_matches_the_hand_calculation(
     [node] = [n for n in body["nodes"] if n["sample"] == sample and n["label"] == label]
 
     assert node["calculation"] == line
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "linear"])
+def test_a_value_reads_the_same_where_it_is_used(api: Call, hidden: str) -> None:
+    """Each hidden node's line ends with the very text the output line multiplies by
+    (``relu(2.40) = 2.40`` then ``0.70×2.40``, not ``= 2.4000``), and the output's own
+    result reads like its z when they are equal (``linear(1.98) = 1.98``)."""
+    body = traced(api, hidden)
+
+    for sample in range(len(SEED_INPUTS)):
+        lines = {n["label"]: n["calculation"] for n in body["nodes"] if n["sample"] == sample}
+        produced = [lines[f"hidden[{j}]"].rsplit(" = ", 1)[1] for j in range(4)]
+        output = lines["output[0]"]
+        factors = output.split("linear(", 1)[1].split(") = ", 1)[0].split(" + ")[:4]
+        used = [factor.split("×", 1)[1].strip("()") for factor in factors]
+        assert used == produced, output
+        z_text, a_text = output.rsplit(" = ", 2)[1:]
+        assert z_text == f"linear({a_text})"

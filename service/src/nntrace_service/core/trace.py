@@ -2,7 +2,11 @@
 
 A trace is what an interactive exercise shows when a learner clicks a node::
 
-    h1[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.10) = sigmoid(0.00) = 0.5000
+    h1[0] = sigmoid(0.50×1.00 + (-0.30)×2.00 + 0.10) = sigmoid(0.00) = 0.50
+
+Every number follows one rule (:func:`short_number`), so an activation reads the same where
+its node's line produces it as where the next layer's line uses it: ``relu(2.40) = 2.40``,
+then ``0.70×2.40``.
 
 Traces are built from a finished :class:`ForwardResult`, so a forward pass without traces
 does no trace work at all, and the text line is only formatted when asked for.
@@ -28,7 +32,6 @@ from nntrace_service.core.network import ForwardResult, Layer
 from nntrace_service.core.numbers import (
     factor,
     factors,
-    fixed_numbers,
     short_number,
     short_numbers,
 )
@@ -86,13 +89,12 @@ class NodeTrace:
             terms.append(f"… ({len(self.terms) - MAX_TERMS_IN_LINE + 1} more terms)")
         weighted_sum = " + ".join([*terms, factor(self.bias, decimals)])
         z = short_number(self.z, decimals)
+        result = "" if self.a is None else f" = {short_number(self.a, decimals)}"
         if self.elementwise:
-            result = "" if self.a is None else f" = {self.a:.{decimals}f}"
             return (
                 f"{self.label} = {self.activation}({weighted_sum}) = {self.activation}({z}){result}"
             )
         z_name = f"z_{self.layer_name}"
-        result = "" if self.a is None else f" = {self.a:.{decimals}f}"
         return (
             f"{self.label} = {self.activation}({z_name})[{self.node}]{result}, "
             f"where {z_name}[{self.node}] = {weighted_sum} = {z}"
@@ -257,7 +259,7 @@ def _layer_lines(trace: LayerTrace, decimals: int) -> Lines:
     inputs = factors(trace.inputs[:, :shown].ravel().tolist(), decimals)
     z = short_numbers(trace.z.ravel().tolist(), decimals)
     outputs = trace.a.shape[1]
-    a = [f" = {text}" for text in fixed_numbers(trace.a.ravel().tolist(), decimals)]
+    a = [f" = {text}" for text in short_numbers(trace.a.ravel().tolist(), decimals)]
     a_rows = [a[r * outputs : (r + 1) * outputs] + [""] * (units - outputs) for r in range(rows)]
     more = f" + … ({fan_in - MAX_TERMS_IN_LINE + 1} more terms)" if fan_in > shown else ""
     bias = factors(trace.bias.tolist(), decimals)
