@@ -177,3 +177,13 @@ class TestSerialisation:
 
         assert repr(net) == "Network(3 → 4 sigmoid → 1 linear)"
         assert "<td>hidden</td>" in net._repr_html_()
+
+
+def test_null_activation_is_linear() -> None:
+    """A saved Keras-style layer with ``"activation": null`` loads as linear (the service
+    reads null the same way)."""
+    layer = {"weights": [[1.0]], "bias": [0.0], "activation": None}
+
+    net = nntrace.Network.from_dict({"input_size": 1, "layers": [layer]})
+
+    assert net.to_dict()["layers"][0]["activation"] == "linear"

@@ -434,3 +434,18 @@ def test_whole_floats_are_integers(api: Call) -> None:
 
     assert body["outputs"] == [[pytest.approx(_relu_net_by_hand([3.0, 1.0])[2])]]
     assert {n["sample"] for n in body["nodes"]} == {0}
+
+
+@pytest.mark.parametrize("layer_activation", [{}, {"activation": None}], ids=["omitted", "null"])
+def test_layer_without_activation_is_linear(api: Call, layer_activation: dict[str, Any]) -> None:
+    """A missing activation and Keras's ``activation=None`` (JSON null) both mean linear:
+    z = W·x + b is passed on unchanged (here 1·2 + (-3)·0.5 + 0.25 = 0.75)."""
+    layer = {"weights": [[1.0, -3.0]], "bias": [0.25], **layer_activation}
+    network = {"input_size": 2, "layers": [layer]}
+
+    validated = api("POST", "/v1/networks/validate", json={"network": network})
+    evaluated = api("POST", "/v1/evaluate", json={"network": network, "inputs": [2.0, 0.5]})
+
+    assert validated.status == 200, validated.text
+    assert validated.json()["network"]["layers"][0]["activation"] == "linear"
+    assert evaluated.json()["outputs"] == [[0.75]]

@@ -165,7 +165,8 @@ class Network:
             network.add_layer(
                 layer["weights"],
                 layer["bias"],
-                activation=layer.get("activation", "linear"),
+                # Omitted or null (Keras's activation=None): linear, as on the service.
+                activation=_or_linear(layer.get("activation")),
                 name=layer.get("name"),
             )
             # Unknown keys travel on unchanged, so the service can point at them.
@@ -276,6 +277,10 @@ class Network:
             f"<th>name</th><th>nodes</th><th>inputs</th><th>activation</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
+
+
+def _or_linear(activation: Any) -> Any:
+    return "linear" if activation is None else activation
 
 
 def _check_activation(activation: Any, where: str) -> ActivationSpec:

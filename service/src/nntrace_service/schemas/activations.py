@@ -56,6 +56,29 @@ ActivationSpec = Annotated[
 ]
 
 
+def _layer_activation(value: Any) -> str | dict[str, Any]:
+    """A layer's activation: null is Keras's ``activation=None``, the identity."""
+    return "linear" if value is None else _activation_spec(value)
+
+
+LayerActivation = Annotated[
+    str | dict[str, Any],
+    PlainValidator(_layer_activation),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": 64},
+                {"$ref": "#/components/schemas/ActivationByName"},
+                {"$ref": "#/components/schemas/ActivationExpression"},
+                {"type": "null"},
+            ],
+            "description": "An activation name, an object with name and parameters, or an "
+            "expression. Omitted or null (Keras's activation=None): linear.",
+        }
+    ),
+]
+
+
 class ParameterInfo(ResponseModel):
     """One parameter of an activation."""
 

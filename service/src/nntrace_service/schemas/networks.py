@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from nntrace_service.schemas.activations import ActivationSpec
+from nntrace_service.schemas.activations import LayerActivation
 from nntrace_service.schemas.arrays import BinaryArray, Matrix, Rows, Vector
 from nntrace_service.schemas.base import Dialect, Index, Integer, RequestModel, ResponseModel
 
@@ -16,7 +16,9 @@ class LayerSpec(RequestModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=64)
     """Defaults to h1, h2, ... and out for the last layer."""
-    activation: ActivationSpec = "linear"
+    activation: LayerActivation = "linear"
+    """An activation name, an object with name and parameters, or an expression; omitted or
+    null (Keras's `activation=None`): `linear`, the identity."""
     weights: Matrix
     """One row per node, each as long as the layer's input."""
     bias: Vector
