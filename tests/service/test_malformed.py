@@ -184,6 +184,23 @@ CASES = [
         {"x": [1.0], "params": {"alpha": 0}}, path="/v1/activations/celu/evaluate"),
     Bad("describe-unknown-activation", 404, "unknown-activation", None, method="GET",
         path="/v1/activations/relu7", says="relu6"),
+    # ---- misspelled and misplaced keys: the key is named first, with what was meant ---------
+    Bad("field-input-for-inputs", 422, V, "/input",
+        {"network": net(), "input": [[1.0, 2.0]]}, says="/input: unknown field 'input'; did you mean 'inputs'?"),
+    Bad("field-weight-for-weights", 422, V, f"{L0}/weight",
+        ev({"input_size": 2, "layers": [{"weight": [[1.0, 2.0]], "bias": [0.0]}]}),
+        says="did you mean 'weights'?"),
+    Bad("field-biases-for-bias", 422, V, f"{L0}/biases",
+        ev({"input_size": 2, "layers": [{"weights": [[1.0, 2.0]], "biases": [0.0]}]}),
+        says="did you mean 'bias'?"),
+    Bad("field-trace-case", 422, V, "/Trace", ev(Trace="nodes"), says="did you mean 'trace'?"),
+    Bad("network-without-wrapper", 422, V, "/input_size",
+        {**net(), "inputs": [[1.0, 2.0]]}, says="belongs inside 'network'"),
+    Bad("field-unknown", 422, V, "/frobnicate", ev(frobnicate=1),
+        says="expected one of 'decimals', 'dtype'"),
+    Bad("activation-body-is-a-list", 422, V, "", [1.0, 2.0],
+        path="/v1/activations/sigmoid/evaluate", says="Expected a JSON object, got an array"),
+    Bad("network-is-a-list", 422, V, "/network", ev([1.0]), says="got an array"),
     Bad("curve-num-not-integer", 422, V, "/num", method="GET",
         path="/v1/activations/tanh/curve?num=abc", says="integer"),
     Bad("curve-stop-before-start", 422, V, "/stop", method="GET",
@@ -341,3 +358,45 @@ def test_chunked_body_of_exactly_the_limit_is_accepted(limited_server: str) -> N
 
     assert reply.status_code == 200, reply.text
     assert reply.json()["outputs"] == [[5.5]]
+
+
+def test_misspelled_key_explains_the_missing_one(call: Call) -> None:
+    """The "Field required" beside a misspelling says what it was sent as; pydantic's
+    jargon ("Extra inputs are not permitted") and class names never reach the caller."""
+    problem = send(call, Bad("x", 422, V, "/input", {"network": net(), "input": [[1.0, 2.0]]}))
+
+    assert [(e["pointer"], e["detail"]) for e in problem["errors"]] == [
+        ("/input", "unknown field 'input'; did you mean 'inputs'?"),
+        ("/inputs", "Field required (was it sent as 'input'?)"),
+    ]
+    assert "Extra inputs" not in json.dumps(problem)
+
+
+def test_wrapper_missing_names_what_belongs_inside(call: Call) -> None:
+    """A network sent without ``network``: each of its keys, then the missing wrapper."""
+    problem = send(call, Bad("x", 422, V, "/input_size", {**net(), "inputs": [[1.0, 2.0]]}))
+
+    assert [e["pointer"] for e in problem["errors"]] == ["/input_size", "/layers", "/network"]
+    assert problem["errors"][2]["detail"] == (
+        "Field required: 'input_size', 'layers', sent beside it, belong inside it"
+    )
+
+
+@pytest.mark.parametrize("path", ["/v1/activations/tanh/curve?num=abc", "/v1/evaluate"])
+def test_title_fits_query_and_body(call: Call, path: str) -> None:
+    """A query-parameter error is not titled as if the body were wrong."""
+    get = path.startswith("/v1/activations")
+    problem = send(
+        call,
+        Bad(
+            "x",
+            422,
+            V,
+            None,
+            None if get else ev(frobnicate=1),
+            path=path,
+            method="GET" if get else "POST",
+        ),
+    )
+
+    assert problem["title"] == "Request is not valid"

@@ -13,7 +13,8 @@ No Flask here (``http.problems`` renders); pydantic only for its ValidationError
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ProblemType(
             "validation-error",
             422,
-            "Request body is not valid",
+            "Request is not valid",
             "Fix the fields the errors[] pointers name.",
         ),
         ProblemType(
@@ -198,14 +199,87 @@ def from_core(error: CoreError) -> ApiError:
     return located(error.message, error.location, error.code, slug=error.slug, **error.extensions)
 
 
-def from_validation(error: ValidationError) -> ApiError:
-    """422 with one ``errors[]`` item per pydantic error; inputs are never echoed back
-    (they can be whole weight matrices)."""
-    items = []
-    for e in error.errors(include_url=False, include_input=False):
-        location = [*e["loc"], *e.get("ctx", {}).get("path", ())]
-        items.append({"pointer": pointer(location), "detail": e["msg"], "code": e["type"]})
+KnownFields = Callable[[tuple[str | int, ...]], Mapping[str, frozenset[str]]]
+"""The keys accepted in the object at a location, each with the keys accepted inside it
+(``schemas.fields.known_fields`` for the request's model): what suggestions come from."""
+
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+               int: "a number", float: "a number", type(None): "null"}  # fmt: skip
+
+
+def from_validation(error: ValidationError, known: KnownFields | None = None) -> ApiError:
+    """422 with one ``errors[]`` item per pydantic error; inputs are never echoed back (they
+    can be whole weight matrices), nor are the names of the service's own classes.
+
+    A key the model does not know is named with the field it most likely meant
+    (``'input'``: did you mean ``'inputs'``?) or the object it belongs in (a network sent
+    without ``network``), and such items come first: the misspelling is the cause, the
+    "Field required" beside it the consequence.
+    """
+    raw = error.errors(include_url=False, include_input=True)
+    located_errors = [((*e["loc"], *e.get("ctx", {}).get("path", ())), e) for e in raw]
+    missing: dict[tuple[str | int, ...], set[str]] = {}
+    for loc, e in located_errors:
+        if e["type"] == "missing" and loc and isinstance(loc[-1], str):
+            missing.setdefault(loc[:-1], set()).add(loc[-1])
+    unknown: list[dict[str, str]] = []
+    others: list[tuple[tuple[str | int, ...], dict[str, str]]] = []
+    meant_by: dict[tuple[str | int, ...], list[str]] = {}
+    belongs: dict[tuple[str | int, ...], list[str]] = {}
+    for loc, e in located_errors:
+        item = {"pointer": pointer(loc), "detail": _message(e), "code": e["type"]}
+        if e["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            parent, key = loc[:-1], loc[-1]
+            fields = dict(known(parent)) if known else {}
+            item["detail"], meant, inside = _unknown_key(key, missing.get(parent, set()), fields)
+            if meant is not None:
+                meant_by.setdefault((*parent, meant), []).append(key)
+            if inside is not None:
+                belongs.setdefault((*parent, inside), []).append(key)
+            unknown.append(item)
+        else:
+            others.append((loc, item))
+    for loc, item in others:
+        if item["code"] == "missing" and loc in meant_by:
+            sent = ", ".join(repr(key) for key in meant_by[loc])
+            item["detail"] = f"Field required (was it sent as {sent}?)"
+        elif item["code"] == "missing" and loc in belongs:
+            beside = ", ".join(repr(key) for key in belongs[loc])
+            item["detail"] = f"Field required: {beside}, sent beside it, belong inside it"
+    items = unknown + [item for _, item in others]
     first = items[0]
     more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
     where = first["pointer"] or "the body"
     return ApiError("validation-error", f"{where}: {first['detail']}{more}", errors=items)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """pydantic's message, except where it would name one of the service's classes."""
+    if error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        got = _JSON_TYPES.get(type(error.get("input")), "something else")
+        return f"Expected a JSON object, got {got}"
+    return str(error["msg"])
+
+
+def _unknown_key(
+    key: str, missing: set[str], fields: Mapping[str, frozenset[str]]
+) -> tuple[str, str | None, str | None]:
+    """What to say about an unknown key, the field it probably meant and the missing
+    object it belongs inside (either may be None)."""
+    for name in sorted(missing):
+        if key in fields.get(name, ()):
+            return (
+                f"unknown field {key!r}: it belongs inside {name!r} "
+                f'(send {{"{name}": {{"{key}": …}}}})',
+                None,
+                name,
+            )
+    candidates = {name.lower(): name for name in sorted(set(fields) | missing)}
+    close = difflib.get_close_matches(key.lower(), list(candidates), n=1, cutoff=0.6)
+    if close:
+        meant = candidates[close[0]]
+        return f"unknown field {key!r}; did you mean {meant!r}?", meant, None
+    if candidates:
+        expected = ", ".join(map(repr, candidates.values()))
+        return f"unknown field {key!r}; expected one of {expected}", None, None
+    return f"unknown field {key!r}", None, None

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import TypeVar, cast
 
 from flask import Request, current_app, request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from nntrace_service.http import jsonio
 from nntrace_service.limits import validation_context
+from nntrace_service.problems import from_validation
+from nntrace_service.schemas.fields import known_fields
 from nntrace_service.settings import Settings
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -41,7 +44,10 @@ def parse_body(model: type[Model]) -> Model:
     except ValueError as error:
         raise BadRequest(f"The body is not valid JSON: {error}") from None
     del raw
-    return model.model_validate(data, context=validation_context(settings()))
+    try:
+        return model.model_validate(data, context=validation_context(settings()))
+    except ValidationError as error:  # with the model at hand, misspelled keys get suggestions
+        raise from_validation(error, functools.partial(known_fields, model)) from None
 
 
 ONNX_MEDIA_TYPES = ("application/onnx", "application/octet-stream")
