@@ -127,7 +127,8 @@ def test_values_by_position_and_flat_row(client: FlaskClient) -> None:
         ),
         (
             {"kind": "node_values", "node_values": {"x": GOOD_IN1}},
-            "no values for any test case (expected in1, in2)",
+            "no values for any test case (expected in1, in2; it has 'x', which is not a test "
+            "case id)",
         ),
         (
             {"kind": "network", "network": {"input_size": 2}},
@@ -248,3 +249,39 @@ def test_reveal_always(client: FlaskClient) -> None:
     assert document["cases"][1]["layers"][0]["mismatches"][0]["expected"] == pytest.approx(
         1 / (1 + math.exp(0.9)), abs=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    ("node_values", "said"),
+    [
+        (
+            {"In1": GOOD_IN1, "in2": GOOD_IN2},
+            "no values submitted for test case 'in1' (the submission has 'In1': "
+            "test case ids must match exactly)",
+        ),
+        (
+            {"case1": GOOD_IN1, "in2": GOOD_IN2},
+            "no values submitted for test case 'in1' (the submission has 'case1', which is not a "
+            "test case id)",
+        ),
+    ],
+    ids=["case", "other-name"],
+)
+def test_unknown_submission_keys_are_named(
+    client: FlaskClient, node_values: dict[str, Any], said: str
+) -> None:
+    """A key that is not a test case id is not silently ignored: the missing case names it."""
+    document = grade(client, {"kind": "node_values", "node_values": node_values})
+
+    assert said in all_text(document)
+    assert document["points"] == 5.0  # in2 is still graded in full
+
+
+def test_no_known_key_names_the_unknown_ones(client: FlaskClient) -> None:
+    """With no test case id at all, the format error lists the keys that were sent."""
+    document = grade(client, {"kind": "node_values", "node_values": {"IN1": GOOD_IN1}})
+
+    assert document["format_errors"] == [
+        "submission.node_values has no values for any test case (expected in1, in2; "
+        "it has 'IN1', which is not a test case id)"
+    ]

@@ -14,6 +14,7 @@ student the affected nodes and produce feedback, never an exception.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,8 +203,10 @@ def node_value_submission(
     """Each case's typed values, from a mapping by case id or a list in case order; the
     second item lists problems that make the whole submission unusable."""
     ids = [case.id for case in cases]
+    strays: list[str] = []
     if isinstance(node_values, Mapping):
         found = [node_values.get(i) for i in ids]
+        strays = [str(key) for key in node_values if key not in ids]
     elif isinstance(node_values, list):
         found = [node_values[k] if k < len(node_values) else None for k in range(len(ids))]
     else:
@@ -213,17 +216,41 @@ def node_value_submission(
             + ")"
         ]
     if all(item is None for item in found):
+        got = f"; it has {_keys(strays)}" if strays else ""
         return [], [
-            f"submission.node_values has no values for any test case (expected {', '.join(ids)})"
+            f"submission.node_values has no values for any test case "
+            f"(expected {', '.join(ids)}{got})"
         ]
     submitted = []
     for case, item in zip(cases, found, strict=True):
         if item is None:
             rows: Submitted = [None] * len(reference.layers)
-            submitted.append((rows, [f"no values submitted for test case {case.id!r}"]))
+            message = f"no values submitted for test case {case.id!r}{_stray_hint(case.id, strays)}"
+            submitted.append((rows, [message]))
         else:
             submitted.append(rows_from_node_values(item, reference, f"test case {case.id!r}"))
     return submitted, []
+
+
+def _stray_hint(case_id: str, strays: Sequence[str]) -> str:
+    """Which unknown submission key was probably meant for ``case_id`` (ids are matched
+    exactly, so ``In1`` is not ``in1``), or the unknown keys there are."""
+    if not strays:
+        return ""
+    close = [k for k in strays if k.lower() == case_id.lower()] or difflib.get_close_matches(
+        case_id, strays, n=1, cutoff=0.6
+    )
+    if close:
+        return f" (the submission has {close[0]!r}: test case ids must match exactly)"
+    return f" (the submission has {_keys(strays)})"
+
+
+def _keys(strays: Sequence[str]) -> str:
+    """``'x', which is not a test case id`` (or the plural)."""
+    names = ", ".join(map(repr, strays))
+    return f"{names}, which " + (
+        "is not a test case id" if len(strays) == 1 else "are not test case ids"
+    )
 
 
 def tolerant_forward(network: core.Network, inputs: Array) -> list[Array]:
