@@ -3,7 +3,8 @@ gunicorn on loopback.
 
 Every page of every test records what the browser asked for and what it logged. A request
 to anything but 127.0.0.1 is refused, and at the end of each test the page must have made
-no such request and logged no console error (a CSP violation is logged as one). The strict
+no such request, logged no console error (a CSP violation is logged as one) and fired no
+``securitypolicyviolation`` event. The strict
 Content-Security-Policy of the briefing is enforced on the page: when the service does not
 send it yet, the request guard adds it to the page's response, so the page is always tested
 under it; :func:`test_security.test_the_page_runs_under_the_strict_csp` checks it is in force.
@@ -60,6 +61,26 @@ def _guard(explorer: Explorer) -> Callable[[Any], None]:
     return route
 
 
+_RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+    window.__cspViolations.push(`${e.effectiveDirective} ${e.blockedURI || 'inline'}`);
+});
+"""
+"""Every CSP violation of a document, as ``directive blocked-uri``. An init script is injected
+by the DevTools protocol, so the page's own policy does not apply to it; it listens from
+before the page's first script, catching what the console might not report (a refused style
+attribute set from a script, say)."""
+
+
+def _violations(explorer: Explorer) -> list[str]:
+    page = explorer.page
+    if page.is_closed():
+        return []
+    found: list[str] = page.evaluate("() => window.__cspViolations || []")
+    return found
+
+
 @pytest.fixture
 def make_explorer(browser: Any, live_server: str) -> Iterator[Callable[..., Explorer]]:
     """Open explorer pages with context options (viewport, locale, colour scheme...); each
@@ -73,6 +94,7 @@ def make_explorer(browser: Any, live_server: str) -> Iterator[Callable[..., Expl
         page = context.new_page()
         explorer = Explorer(page, live_server)
         context.route("**/*", _guard(explorer))
+        context.add_init_script(script=_RECORD_VIOLATIONS)
 
         def console(message: Any, errors: list[str] = explorer.console_errors) -> None:
             if message.type == "error":
@@ -84,12 +106,14 @@ def make_explorer(browser: Any, live_server: str) -> Iterator[Callable[..., Expl
         return explorer
 
     yield make
+    violations = {id(explorer): _violations(explorer) for _, explorer in made}
     for context, _ in made:
         context.close()
     for _, explorer in made:
         assert explorer.unexpected_console_errors() == [], explorer.console_errors
         hosts = {urlsplit(url).hostname for url in explorer.requested}
         assert hosts <= {"127.0.0.1"}, explorer.requested
+        assert violations[id(explorer)] == explorer.expected_violations, "CSP violations"
 
 
 @pytest.fixture

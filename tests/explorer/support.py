@@ -47,6 +47,8 @@ class Explorer:
     console_errors: list[str] = field(default_factory=list)
     csp_from_server: list[bool] = field(default_factory=list)
     expected_errors: list[str] = field(default_factory=list)
+    expected_violations: list[str] = field(default_factory=list)
+    """The CSP violations (``directive blocked-uri``) a test provokes on purpose, in order."""
 
     def expect_console_error(self, fragment: str) -> None:
         """Chromium logs every non-2xx fetch as a console error; a test that provokes a

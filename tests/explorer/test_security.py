@@ -14,6 +14,7 @@ def test_the_page_runs_under_the_strict_csp(explorer: Explorer) -> None:
     page = explorer.page
     assert explorer.csp_from_server, "the page document was not seen"
     explorer.expect_console_error("Executing inline script violates")
+    explorer.expected_violations.append("script-src-elem inline")
     violated = page.evaluate(
         """() => new Promise((resolve) => {
             document.addEventListener('securitypolicyviolation',

@@ -4,6 +4,7 @@ Calculations line equal to the API's trace of that node."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from tests.explorer.support import Explorer, api_evaluate, page_state
 
@@ -84,28 +85,42 @@ def test_choosing_the_sample_traces_that_sample(explorer: Explorer) -> None:
     assert page.get_by_label("Input 0", exact=True).input_value() == "-1"
 
 
+def _tab_to(page: Any, target: Any, backwards: bool = False, presses: int = 80) -> None:
+    """Press Tab (or Shift+Tab) until ``target`` (a locator) has the focus, as a keyboard
+    user would; fail if it is never reached."""
+    key = "Shift+Tab" if backwards else "Tab"
+    handle = target.element_handle()
+    for _ in range(presses):
+        page.keyboard.press(key)
+        if page.evaluate("(t) => document.activeElement === t", handle):
+            return
+    raise AssertionError(f"{target} not reachable with {key}")
+
+
 def test_keyboard_only(explorer: Explorer) -> None:
-    """Tab reaches Step; Enter steps; the s/p/r shortcuts work; an activation can be chosen
-    with the arrow keys and the next step shows it."""
+    """With the keyboard alone: Tab reaches Step, with a visible focus ring; Enter steps;
+    the s/p/r shortcuts work from the buttons; an activation is chosen with the arrow keys
+    after tabbing to it, and back on the toolbar the next step shows it."""
     page = explorer.page
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "step":
-            break
-    assert page.evaluate("document.activeElement.id") == "step"
+    _tab_to(page, page.locator("#step"))
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
     page.keyboard.press("Enter")
     assert len(explorer.calc_lines()) == 1
-    page.evaluate("document.activeElement.blur()")
     page.keyboard.press("s")
     assert len(explorer.calc_lines()) == 2
     page.keyboard.press("r")
     assert explorer.calc_lines() == []
+    page.keyboard.press("p")
+    page.wait_for_function("() => document.querySelectorAll('#calc-list li').length >= 2")
+    page.keyboard.press("p")
+    assert page.locator("#play").get_attribute("aria-pressed") == "false"
+    page.keyboard.press("r")
 
     select = page.get_by_label("Activation of layer hidden", exact=True)
-    select.focus()
+    _tab_to(page, select)
     page.keyboard.press("ArrowDown")
     explorer.settle()
     assert select.input_value() == "tanh"
-    page.evaluate("document.activeElement.blur()")
+    _tab_to(page, page.locator("#step"), backwards=True, presses=200)
     page.keyboard.press("s")
     assert explorer.calc_lines()[0].startswith("hidden[0] = tanh(")
