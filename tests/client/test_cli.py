@@ -56,6 +56,22 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return {name: path for name, (path, _) in paths.items()} | {"broken": tmp_path / "broken.json"}
 
 
+def _hand_values() -> list[list[list[float]]]:
+    """The seed network's layer values for the seed inputs, by plain loops: [layer][row]."""
+    return [[naive_forward(seed_network(), row)[i] for row in SEED_INPUTS] for i in (0, 1)]
+
+
+def _compare(
+    values: list[list[list[float]]], files: dict[str, Path], tmp_path: Path, url: str
+) -> subprocess.CompletedProcess[str]:
+    """``nntrace compare`` of the seed network against ``values`` for the seed inputs."""
+    path = tmp_path / "values.json"
+    path.write_text(json.dumps(values))
+    return nntrace(
+        "compare", str(files["net"]), str(path), "--inputs", str(files["inputs"]), "--url", url
+    )
+
+
 def _expected_output(network: dict[str, Any], row: list[float]) -> float:
     return naive_forward(network, row)[-1][0]
 
@@ -306,14 +322,7 @@ class TestValidateAndCompare:
         self, live_server: str, tmp_path: Path, files: dict[str, Path]
     ) -> None:
         """Layer values computed by hand (here: plain loops) against the network: all ok."""
-        values = [[naive_forward(seed_network(), row)[i] for row in SEED_INPUTS] for i in (0, 1)]
-        path = tmp_path / "values.json"
-        path.write_text(json.dumps(values))
-
-        run = nntrace(
-            "compare", str(files["net"]), str(path), "--inputs", str(files["inputs"]),
-            "--url", live_server,
-        )  # fmt: skip
+        run = _compare(_hand_values(), files, tmp_path, live_server)
 
         assert (run.returncode, run.stderr) == (0, "")
         assert run.stdout.splitlines() == ["layer hidden: ok", "layer output: ok"]
@@ -322,15 +331,10 @@ class TestValidateAndCompare:
         self, live_server: str, tmp_path: Path, files: dict[str, Path]
     ) -> None:
         """The text output names the layer and says "1 node differs"."""
-        values = [[naive_forward(seed_network(), row)[i] for row in SEED_INPUTS] for i in (0, 1)]
+        values = _hand_values()
         values[0][0][2] += 0.1
-        path = tmp_path / "values.json"
-        path.write_text(json.dumps(values))
 
-        run = nntrace(
-            "compare", str(files["net"]), str(path), "--inputs", str(files["inputs"]),
-            "--url", live_server,
-        )  # fmt: skip
+        run = _compare(values, files, tmp_path, live_server)
 
         assert run.stdout.splitlines()[0] == "layer hidden: 1 node differs"
 
