@@ -79,7 +79,15 @@ def test_a_formula_can_be_chosen_for_any_layer(explorer: Explorer) -> None:
     page.get_by_label("Formula of layer hidden", exact=True).fill("x ** 2")
     explorer.settle()
     page.get_by_role("button", name="Step", exact=True).click()
-    assert explorer.calc_lines()[0].endswith("= expression(2.40) = 5.7600")
+    line = explorer.calc_lines()[0]
+    state = page_state(explorer)
+    trace = api_evaluate(
+        explorer.base_url, state["network"], state["inputs"], trace="nodes", samples=[0]
+    )["nodes"]
+    assert line == trace[0]["calculation"]
+    # z = 0.5·1 − 0.3·2 + 0.8·3 + 0.1 = 2.4, and the formula squares it
+    assert "= expression(2.40) = " in line
+    assert float(line.rsplit("= ", 1)[1]) == pytest.approx(2.4**2, abs=5e-5)
 
 
 def test_parameters_of_an_activation(explorer: Explorer) -> None:
