@@ -5,12 +5,12 @@ How the fresh environment is made, offline: the wheel is built from ``client/`` 
 the hatchling already installed (``--no-build-isolation``), then installed by pip (console
 script included) into a new venv made ``--without-pip`` (pip is run from this environment
 with ``--python``). The venv does *not* use ``--system-site-packages``. Its two dependencies,
-numpy and requests, are taken from this environment through a ``.pth`` line naming this
-site-packages directory: a directory added that way is not scanned for ``.pth`` files, so the
-editable installs of ``nntrace_service`` and ``nntrace`` here stay invisible. In case the
-service is installed there as a regular package (as in a container), a second ``.pth``
-installs an import hook that refuses ``nntrace_service``, so any import of it by the client
-fails loudly.
+numpy and requests, are borrowed from this environment by
+:func:`tests.support.borrow_dependencies`: links to everything here but the project's own
+distributions and ``.pth`` files, so the editable installs of ``nntrace_service`` and
+``nntrace`` stay invisible, and an import hook that refuses ``nntrace_service`` in case it is
+installed as a regular package (as in a container), so any import of it by the client fails
+loudly.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import tomllib
 import zipfile
@@ -28,23 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, seed_network
+from tests.support import ROOT, borrow_dependencies, build_client_wheel, seed_network
 
 pytestmark = pytest.mark.live  # builds the wheel and installs it in a fresh venv
-
-BLOCKER = '''
-import importlib.abc, sys
-
-class _NoService(importlib.abc.MetaPathFinder):
-    """Refuse the service package: the client must work without it."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "nntrace_service" or name.startswith("nntrace_service."):
-            raise ImportError(f"{name} is not installed in this environment")
-        return None
-
-sys.meta_path.insert(0, _NoService())
-'''
 
 
 def _run(
@@ -66,14 +51,7 @@ def _run(
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The client wheel, built offline from client/."""
-    out = tmp_path_factory.mktemp("wheels")
-    build = _run(
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-        "--wheel-dir", out, ROOT / "client",
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout + build.stderr
-    (found,) = out.glob("nntrace_client-*.whl")
-    return found
+    return build_client_wheel(tmp_path_factory.mktemp("wheels"))
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +61,8 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     root = tmp_path_factory.mktemp("venv")
     made = _run(sys.executable, "-m", "venv", "--without-pip", root)
     assert made.returncode == 0, made.stderr
+    borrow_dependencies(root)
     python = root / "bin" / "python"
-    site = Path(
-        _run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))").stdout.strip()
-    )
-    (site / "_nntrace_test_block_service.py").write_text(BLOCKER)
-    (site / "_nntrace_test_deps.pth").write_text(
-        sysconfig.get_path("purelib") + "\nimport _nntrace_test_block_service\n"
-    )
     install = _run(
         sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", wheel
     )
