@@ -1,4 +1,5 @@
-"""Every code block of README.md and client/README.md runs as written, against a real
+"""Every code block of README.md, client/README.md and the Gradescope example's README runs
+as written, against a real
 gunicorn, so that no snippet can again raise NameError or name a file that does not exist.
 
 Blocks are taken from the files themselves and sorted by what they are:
@@ -7,6 +8,8 @@ Blocks are taken from the files themselves and sorted by what they are:
 * ``python`` blocks run on their own (each must stand alone: a reader copies one block),
   except a bare signature (``Client(base_url=None, *, ...)``), which must equal the class's;
 * ``nntrace`` command lines run one by one with ``NNTRACE_URL`` set;
+* absolute paths a block writes to (``python3 -m venv /opt/nntrace-venv``) are taken inside
+  the temporary folder;
 * ``pip install ./client…`` lines install into a fresh virtual environment, and the
   ``python3 -m venv`` + ``pip install http://…/client/….whl`` block installs the wheel the
   service itself serves;
@@ -72,7 +75,7 @@ class Block:
             return "unknown"
         if self.text.lstrip().startswith("curl "):
             return "curl"
-        if all(line.startswith(COMMAND_STARTS) or line.startswith(".") for line in commands(self)):
+        if all(line.startswith((*COMMAND_STARTS, ".", "/")) for line in commands(self)):
             return "commands"
         return "unknown"
 
@@ -82,7 +85,8 @@ def blocks(readme: str) -> list[Block]:
     return [Block(readme, i, m.group(1), m.group(2)) for i, m in enumerate(FENCE.finditer(text))]
 
 
-ALL_BLOCKS = blocks("README.md") + blocks("client/README.md")
+READMES = ("README.md", "client/README.md", "examples/gradescope/README.md")
+ALL_BLOCKS = [block for readme in READMES for block in blocks(readme)]
 
 
 def commands(block: Block) -> list[str]:
@@ -157,11 +161,12 @@ def run_command(line: str, cwd: Path, base_url: str) -> str:
         run([str(venv / "bin" / "nntrace"), "--version"], cwd, base_url)
         return out
     if words[:3] == ["python3", "-m", "venv"]:
-        fresh_venv(cwd / words[3], with_pip=True)
+        fresh_venv(inside(cwd, words[3]), with_pip=True)
         return ""
     if words[0].endswith("/bin/pip"):
-        out = run([str(cwd / words[0]), "install", "--quiet", *words[2:]], cwd, base_url)
-        version = run([str(cwd / words[0]).replace("/pip", "/nntrace"), "--version"], cwd, base_url)
+        venv_pip = str(inside(cwd, words[0]))
+        out = run([venv_pip, "install", "--quiet", *words[2:]], cwd, base_url)
+        version = run([venv_pip.replace("/pip", "/nntrace"), "--version"], cwd, base_url)
         return out + version
     if words[0] == "make":
         return run(
@@ -175,6 +180,11 @@ def run_command(line: str, cwd: Path, base_url: str) -> str:
 
 DOCKER_COMMANDS_RUN_BY_SMOKE_TEST = ("docker build -t nntrace .", "docker run -p 8000:8000 nntrace")
 """tests/container/test_container.py checks smoke.sh runs these (with podman, if need be)."""
+
+
+def inside(cwd: Path, path: str) -> Path:
+    """A path a block names, in the temporary folder even when absolute (/opt/nntrace-venv)."""
+    return cwd / path.lstrip("/")
 
 
 def fresh_venv(path: Path, *, with_pip: bool) -> Path:
@@ -320,4 +330,4 @@ def test_install_block_serves_this_version() -> None:
     wheel = f"/client/nntrace_client-{nntrace.__version__}-py3-none-any.whl"
     urls = [b for b in ALL_BLOCKS if "/client/nntrace_client-" in b.text]
 
-    assert len(urls) == 2 and all(wheel in b.text for b in urls)
+    assert {b.readme for b in urls} == set(READMES) and all(wheel in b.text for b in urls)
