@@ -36,7 +36,8 @@ LABEL org.opencontainers.image.title="nntrace" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.version="${VERSION}"
 
-# Workers, threads and timeouts are read by gunicorn.conf.py; override any of them with -e.
+# Workers, timeouts and the worker class (gevent: slow clients cost a greenlet, not a worker)
+# are read by gunicorn.conf.py; override any of them with -e.
 # Two workers by default: os.cpu_count() in a container sees the host's CPUs, not its quota.
 # XDG_RUNTIME_DIR is where gunicorn (25.1+) puts its control socket; the default, $HOME, is the
 # root-owned /app. Under --read-only the socket cannot be made: gunicorn logs it, serves anyway.

@@ -2,19 +2,45 @@
 
 Every value can be changed from the environment, so the same file serves ``make serve``,
 the container and the benchmarks.
+
+Slow clients: gunicorn's default (sync) worker is busy for as long as a client takes to send
+its request, so eight connections trickling their headers kept ``/healthz`` from answering;
+gthread only moves the problem to its thread pool (a thread blocks once the first byte
+arrives). gunicorn's docs name the two answers: a buffering proxy, or an asynchronous worker
+for serving "directly to the internet". Here it is the gevent worker, so ``make serve`` and
+``docker run`` are safe without a proxy: a waiting connection costs a greenlet, not a worker;
+the request head must arrive within ``keepalive`` seconds (gevent's worker wraps every header
+read, also the first, in that timeout); after the head, each socket read or write may wait at
+most ``NNTRACE_CLIENT_TIMEOUT`` seconds (``pre_request`` below). numpy work is CPU-bound, so
+one request still computes at a time per worker: ``WEB_CONCURRENCY`` sets the parallelism.
+Behind nginx (see the README) the proxy buffers instead, and any worker class works.
 """
 
+import json
 import os
+import secrets
+import socket
+
+import gunicorn.util
 
 from nntrace_service.observability import gunicorn_hooks, logs
 
 wsgi_app = "nntrace_service.app:create_app()"
 bind = os.environ.get("NNTRACE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
-threads = int(os.environ.get("NNTRACE_THREADS", "1"))
+worker_class = os.environ.get("NNTRACE_WORKER_CLASS", "gevent")
+# Connections one gevent worker holds at once (slow ones included); beyond, the kernel queues.
+worker_connections = int(os.environ.get("NNTRACE_WORKER_CONNECTIONS", "1000"))
+threads = int(os.environ.get("NNTRACE_THREADS", "1"))  # gthread only
 timeout = int(os.environ.get("NNTRACE_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("NNTRACE_GRACEFUL_TIMEOUT", "10"))
-keepalive = int(os.environ.get("NNTRACE_KEEPALIVE", "5"))
+# Idle seconds of a kept-alive connection, and (gevent) the time a request head may take.
+keepalive = max(1, int(os.environ.get("NNTRACE_KEEPALIVE", "5")))
+client_timeout = float(os.environ.get("NNTRACE_CLIENT_TIMEOUT", "10"))
+# Request line and header sizes: gunicorn's defaults, stated so that the README can cite them.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 loglevel = os.environ.get("NNTRACE_LOG_LEVEL", "info")
 # Text (the default) or JSON lines; gunicorn's own logs follow the same format, and every
 # line logged while a request is handled carries its request id.
@@ -41,3 +67,49 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 gunicorn_hooks.prepare_metrics_directory()
 when_ready = gunicorn_hooks.when_ready
 child_exit = gunicorn_hooks.child_exit
+
+
+def pre_request(worker, req):  # noqa: ARG001 (gunicorn's hook signature)
+    """Bound each later socket read and write of this request (its body, the response to a
+    client that does not read): a client that stalls for ``client_timeout`` seconds gets a
+    timeout error in the application (answered 408) instead of holding its connection."""
+    sock = getattr(req.unreader, "sock", None)
+    if isinstance(sock, socket.socket):
+        sock.settimeout(client_timeout)
+
+
+def _problem_error(sock, status_int, reason, mesg):
+    """gunicorn's own error answers (a malformed request line, a 414 or 431, a worker that
+    hit ``timeout``) as RFC 9457 problem+json with the security headers, instead of its HTML
+    page. gunicorn has no setting for this; it calls ``gunicorn.util.write_error``, which is
+    replaced below. Its message can quote the request line: only a short prefix is kept."""
+    slug = {400: "bad-request", 500: "internal-error"}.get(status_int)
+    base = os.environ.get("NNTRACE_PROBLEM_BASE_URI", "/problems/")
+    rid = secrets.token_hex(16)
+    detail = mesg if len(mesg) <= 120 else mesg[:120] + "…"
+    body = json.dumps(
+        {
+            "type": base + slug if slug else "about:blank",
+            "title": reason,
+            "status": status_int,
+            "detail": detail or reason,
+            "instance": "",
+            "request_id": rid,
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/problem+json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"X-Request-ID: {rid}\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        "X-Frame-Options: DENY\r\n"
+        "Referrer-Policy: no-referrer\r\n"
+        "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+        "\r\n"
+    )
+    gunicorn.util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+gunicorn.util.write_error = _problem_error

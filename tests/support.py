@@ -57,7 +57,7 @@ def gunicorn_process(
         process = subprocess.Popen(command, env=dict(env), stdout=sink, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(base_url, process, timeout, log)
+        wait_until_ready(base_url, process, timeout, log)
         yield base_url, process.pid
     finally:
         process.terminate()
@@ -83,7 +83,7 @@ def running_gunicorn(
         yield base_url
 
 
-def _wait_until_ready(
+def wait_until_ready(
     base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path
 ) -> None:
     deadline = time.monotonic() + timeout

@@ -134,6 +134,7 @@ class TestCatalogue:
             400: nntrace.BadRequestError,
             404: nntrace.NotFoundError,
             405: nntrace.MethodNotAllowedError,
+            408: nntrace.RequestTimeoutError,
             413: nntrace.PayloadTooLargeError,
             415: nntrace.UnsupportedMediaTypeError,
             422: nntrace.UnprocessableEntityError,

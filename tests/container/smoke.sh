@@ -250,6 +250,18 @@ check_bad_requests() {
     log "bad requests: ${#cases[@]} problem documents as expected"
 }
 
+check_slow_clients() {
+    STEP="slow clients"
+    local report success
+    # 64 connections trickle headers, trickle or stall bodies, or send nothing, for 20 s, while
+    # /healthz is probed on fresh connections (bounded, loopback only; see the script).
+    report=$(python3 "$ROOT/tests/hardening/slow_clients.py" "$BASE_URL" --connections 64 \
+        --seconds 20 --min-success 0.95) || fail "healthz starved by slow clients: $report"
+    success=$(python3 -c "import json, sys; print(round(100 * json.loads(sys.argv[1])['success'], 1))" "$report")
+    SUMMARY+=("healthz ${success} % under 64 slow clients")
+    log "slow clients: $report"
+}
+
 check_non_root() {
     STEP="non-root"
     local uid
@@ -277,7 +289,7 @@ for proc in sorted(pathlib.Path("/proc").glob("[0-9]*"), key=lambda p: int(p.nam
 check_log() {
     STEP="gunicorn log"
     log "gunicorn's log, from start to shutdown, has no errors"
-    if ce logs "$NAME" 2>&1 | grep -E '\[(ERROR|CRITICAL)\]|Traceback'; then
+    if ce logs "$NAME" 2>&1 | grep -E '\[(ERROR|CRITICAL)\]|Traceback|WORKER TIMEOUT'; then
         fail "gunicorn logged errors"
     fi
 }
@@ -303,6 +315,7 @@ wait_until_ready
 check_example
 check_client_wheel
 check_bad_requests
+check_slow_clients
 check_non_root
 stop_gracefully
 check_log

@@ -34,7 +34,7 @@ REQUEST_LINE_LIMIT = int(Config().limit_request_line)
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms(case: schemathesis.Case, live_server: str) -> None:
     """Generated requests never cause a server error and responses match the spec."""
     response = case.call(base_url=live_server)

@@ -12,6 +12,7 @@
         ├── BadRequestError           400 bad-request
         ├── NotFoundError             404 not-found
         ├── MethodNotAllowedError     405 method-not-allowed
+        ├── RequestTimeoutError       408 request-timeout
         ├── PayloadTooLargeError      413 payload-too-large
         ├── UnsupportedMediaTypeError 415 unsupported-media-type
         ├── UnprocessableEntityError  422 (any of the following)
@@ -61,6 +62,7 @@ __all__ = [
     "Problem",
     "ProblemItem",
     "RedirectNotFollowedError",
+    "RequestTimeoutError",
     "RequestValidationError",
     "ResponseTooLargeError",
     "ServiceNotReadyError",
@@ -229,6 +231,13 @@ class MethodNotAllowedError(APIStatusError):
     slug = "method-not-allowed"
 
 
+class RequestTimeoutError(APIStatusError):
+    """408: the request body stopped arriving (the service waits NNTRACE_CLIENT_TIMEOUT
+    seconds between two packets)."""
+
+    slug = "request-timeout"
+
+
 class PayloadTooLargeError(APIStatusError):
     """413: the body exceeds the service's limit; split the batch (``batch_size=``)."""
 
@@ -327,6 +336,7 @@ PROBLEM_TYPES: dict[str, type[APIStatusError]] = {
         BadRequestError,
         NotFoundError,
         MethodNotAllowedError,
+        RequestTimeoutError,
         PayloadTooLargeError,
         UnsupportedMediaTypeError,
         RequestValidationError,
@@ -349,6 +359,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     404: NotFoundError,
     405: MethodNotAllowedError,
+    408: RequestTimeoutError,
     413: PayloadTooLargeError,
     415: UnsupportedMediaTypeError,
     422: UnprocessableEntityError,

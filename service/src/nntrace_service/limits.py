@@ -5,6 +5,22 @@ limit from it and reports both in a ``limit-exceeded`` problem, so an operator k
 raise. Locations are relative to what is checked (a network spec's ``layers/0/weights``);
 the handler puts them where that sits in its request (:meth:`problems.ApiError.at`).
 
+What a request may cost, and the setting that bounds each part (the README's "Security and
+limits" table lists them with their defaults):
+
+- its body: bytes (``max_body_bytes``, while reading), nesting (``max_json_depth``);
+- its network: layers, nodes, parameters, expression length;
+- memory and response of a forward pass: input rows (``max_batch``) and the values kept,
+  rows × nodes × (z, a; and with gradients da/dz and the gradient) (``max_layer_values``),
+  which also bounds values sent as layers to ``/v1/compare``;
+- CPU of custom activations: rows × nodes × the expression's cost per value, twice with
+  derivatives (``max_expression_cost``; each function weighs what it costs);
+- node traces: terms (nodes × fan-in × samples), also for a comparison's traced mismatches
+  (``max_trace_terms``);
+- per-node entries of a grade or comparison response (``max_response_values``);
+- and a wall-clock budget for whatever the above does not foresee
+  (``max_request_seconds``, enforced by ``core.budget``).
+
 May import: core, schemas, problems, settings; no Flask.
 """
 
@@ -56,18 +72,68 @@ def check_network(spec: NetworkSpec, settings: Settings) -> None:
     _check("parameters", total, ("layers",), "max_parameters", settings)
 
 
-def check_rows(network: core.Network, rows: int, settings: Settings, location: Location) -> None:
+def check_rows(
+    network: core.Network,
+    rows: int,
+    settings: Settings,
+    location: Location,
+    *,
+    derivatives: bool = False,
+) -> None:
     """Input rows, before the forward pass allocates a ``z`` and an ``a`` of every layer
-    for every row."""
+    for every row (and, with ``derivatives``, da/dz and the gradient too), and the work of
+    custom activation expressions on them."""
     check_batch(rows, location, settings)
-    kept = rows * sum(layer.units + layer.output_size for layer in network.layers)
+    per_row = sum(layer.units + layer.output_size for layer in network.layers)
+    what = "layer values the forward pass keeps (rows × nodes, z and a, over all layers)"
+    if derivatives:
+        per_row += sum(2 * layer.units for layer in network.layers)
+        what = "layer values the forward pass keeps (rows × nodes, z, a, da/dz and gradient)"
+    _check(what, rows * per_row, location, "max_layer_values", settings)
+    work = sum(
+        layer.units * layer.activation.activation.cost
+        for layer in network.layers
+        if layer.activation.activation.extra.get("expression") is not None
+    )
     _check(
-        "layer values the forward pass keeps (rows × nodes, z and a, over all layers)",
-        kept,
+        "work of the custom activation expressions (rows × nodes × cost per value"
+        + (", twice with derivatives)" if derivatives else ")"),
+        rows * work * (2 if derivatives else 1),
         location,
-        "max_layer_values",
+        "max_expression_cost",
         settings,
     )
+
+
+def check_sent_layers(layers: list[Any], settings: Settings, location: Location) -> None:
+    """Values sent as layers (``/v1/compare``), counted by rows without touching a value,
+    before anything reads them one by one."""
+    total = 0
+    for raw in layers:
+        if isinstance(raw, list):
+            rows = [row for row in raw if isinstance(row, list)]
+            total += sum(len(row) for row in rows) + len(raw) - len(rows)
+    _check("values sent as layers", total, location, "max_layer_values", settings)
+
+
+def check_traced_mismatches(
+    network: core.Network, mismatches: int, settings: Settings, location: Location
+) -> None:
+    """A comparison traces each listed mismatch (up to ``mismatches`` per layer), one term
+    per input of its node."""
+    terms = mismatches * sum(layer.fan_in for layer in network.layers)
+    _check(
+        "node trace terms of the listed mismatches (max_mismatches × fan-in over all layers)",
+        terms,
+        location,
+        "max_trace_terms",
+        settings,
+    )
+
+
+def check_response_entries(count: int, what: str, settings: Settings, location: Location) -> None:
+    """Per-node entries a response will report (a grade's feedback: test cases × nodes)."""
+    _check(what, count, location, "max_response_values", settings)
 
 
 def check_batch(rows: int, location: Location, settings: Settings) -> None:

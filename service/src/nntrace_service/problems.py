@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from nntrace_service.core.budget import OverBudgetError
 from nntrace_service.core.errors import CoreError
 
 Location = Sequence[str | int]
@@ -43,6 +44,13 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         ProblemType("not-found", 404, "Not found", "Check the path against /openapi.yaml."),
         ProblemType(
             "method-not-allowed", 405, "Method not allowed", "Use a method the Allow header lists."
+        ),
+        ProblemType(
+            "request-timeout",
+            408,
+            "Request body too slow",
+            "Send the whole body without pausing (NNTRACE_CLIENT_TIMEOUT seconds at most "
+            "between two packets).",
         ),
         ProblemType(
             "payload-too-large",
@@ -129,6 +137,28 @@ STATUS_SLUGS = {p.status: p.slug for p in reversed(PROBLEM_TYPES.values())}
 """The problem of an HTTP status without one of its own (the first listed for that status)."""
 
 
+MAX_ITEMS = 20
+"""Most ``errors[]`` items one problem lists (a thousand bad weights need not be a thousand
+items); the detail says how many there were."""
+MAX_ECHO = 64
+"""Most characters of one piece of user input a problem may quote."""
+
+
+def quote(text: object, limit: int = MAX_ECHO) -> str:
+    """``repr`` of user input, cut to ``limit`` characters: an unknown activation name or a
+    parameter name can be megabytes, and was once echoed back three times."""
+    shown = str(text)
+    if len(shown) <= limit:
+        return repr(shown)
+    return repr(shown[:limit]) + f"… ({len(shown)} characters)"
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """A detail or pointer cut to ``limit`` characters: the last line of defence against
+    echoing user input, whatever composed the message."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def pointer(location: Iterable[str | int]) -> str:
     """An RFC 6901 JSON pointer (``/network/layers/1/weights``) for a location path."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in location)
@@ -178,26 +208,39 @@ def located(
     return ApiError(slug, detail, errors=[entry], **extensions)
 
 
-def limit_exceeded(what: str, limit: int, got: int, location: Location, setting: str) -> ApiError:
+def limit_exceeded(
+    what: str, limit: float, got: float, location: Location, setting: str
+) -> ApiError:
     """A limit problem that states the limit, the actual size and the setting to change."""
     variable = f"NNTRACE_{setting.upper()}"
+    # A request can state a 400-digit size: it is neither echoed nor serialisable as JSON.
+    shown: float | str | None = got if abs(got) <= 2**53 else None
+    text = str(got) if shown is not None else "a number beyond 2**53"
     return located(
-        f"{what}: {got} exceeds the limit of {limit} (setting {variable})",
+        f"{what}: {text} exceeds the limit of {limit} (setting {variable})",
         location,
         "limit_exceeded",
         slug="limit-exceeded",
-        item=f"{got} > {limit}",
+        item=f"{text} > {limit}",
         limit=limit,
-        actual=got,
+        actual=shown,
         setting=variable,
     )
 
 
 def from_core(error: CoreError) -> ApiError:
     """A core error as its problem (the slug it carries), located relative to what the core
-    was given; the caller adds where that sits with :meth:`ApiError.at`."""
+    was given; the caller adds where that sits with :meth:`ApiError.at`. Running out of the
+    request's time budget is a limit like the others, named by its setting."""
+    if isinstance(error, OverBudgetError):
+        return limit_exceeded(
+            "seconds of work", error.seconds, round(error.elapsed, 3), (), "max_request_seconds"
+        )
     return located(error.message, error.location, error.code, slug=error.slug, **error.extensions)
 
+
+SCANNED_ERRORS = 200
+"""pydantic errors read for suggestions (see :func:`from_validation`)."""
 
 KnownFields = Callable[[tuple[str | int, ...]], Mapping[str, frozenset[str]]]
 """The keys accepted in the object at a location, each with the keys accepted inside it
@@ -209,15 +252,20 @@ _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a bo
 
 def from_validation(error: ValidationError, known: KnownFields | None = None) -> ApiError:
     """422 with one ``errors[]`` item per pydantic error; inputs are never echoed back (they
-    can be whole weight matrices), nor are the names of the service's own classes.
+    can be whole weight matrices), nor are the names of the service's own classes. Only
+    the first ``MAX_ITEMS`` are listed, and suggestions are looked for among the first
+    ``SCANNED_ERRORS`` (a body of a million unknown keys must not cost a million fuzzy
+    matches).
 
     A key the model does not know is named with the field it most likely meant
     (``'input'``: did you mean ``'inputs'``?) or the object it belongs in (a network sent
     without ``network``), and such items come first: the misspelling is the cause, the
     "Field required" beside it the consequence.
     """
-    raw = error.errors(include_url=False, include_input=True)
-    located_errors = [((*e["loc"], *e.get("ctx", {}).get("path", ())), e) for e in raw]
+    found = error.errors(include_url=False, include_input=True)
+    located_errors = [
+        ((*e["loc"], *e.get("ctx", {}).get("path", ())), e) for e in found[:SCANNED_ERRORS]
+    ]
     missing: dict[tuple[str | int, ...], set[str]] = {}
     for loc, e in located_errors:
         if e["type"] == "missing" and loc and isinstance(loc[-1], str):
@@ -241,14 +289,14 @@ def from_validation(error: ValidationError, known: KnownFields | None = None) ->
             others.append((loc, item))
     for loc, item in others:
         if item["code"] == "missing" and loc in meant_by:
-            sent = ", ".join(repr(key) for key in meant_by[loc])
+            sent = ", ".join(quote(key) for key in meant_by[loc])
             item["detail"] = f"Field required (was it sent as {sent}?)"
         elif item["code"] == "missing" and loc in belongs:
             beside = ", ".join(repr(key) for key in belongs[loc])
             item["detail"] = f"Field required: {beside}, sent beside it, belong inside it"
-    items = unknown + [item for _, item in others]
+    items = (unknown + [item for _, item in others])[:MAX_ITEMS]
     first = items[0]
-    more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     where = first["pointer"] or "the body"
     return ApiError("validation-error", f"{where}: {first['detail']}{more}", errors=items)
 
@@ -269,7 +317,7 @@ def _unknown_key(
     for name in sorted(missing):
         if key in fields.get(name, ()):
             return (
-                f"unknown field {key!r}: it belongs inside {name!r} "
+                f"unknown field {quote(key)}: it belongs inside {name!r} "
                 f'(send {{"{name}": {{"{key}": …}}}})',
                 None,
                 name,
@@ -278,8 +326,8 @@ def _unknown_key(
     close = difflib.get_close_matches(key.lower(), list(candidates), n=1, cutoff=0.6)
     if close:
         meant = candidates[close[0]]
-        return f"unknown field {key!r}; did you mean {meant!r}?", meant, None
+        return f"unknown field {quote(key)}; did you mean {meant!r}?", meant, None
     if candidates:
         expected = ", ".join(map(repr, candidates.values()))
-        return f"unknown field {key!r}; expected one of {expected}", None, None
-    return f"unknown field {key!r}", None, None
+        return f"unknown field {quote(key)}; expected one of {expected}", None, None
+    return f"unknown field {quote(key)}", None, None

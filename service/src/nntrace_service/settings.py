@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     """Most values in one activation evaluation or curve."""
     max_submissions: int = Field(1000, ge=1)
     """Most submissions in one batch grade request (``submissions``)."""
+    max_expression_cost: int = Field(2_000_000_000, ge=1)
+    """Most work of custom activation expressions in one request, in about nanoseconds: each
+    function in a formula weighs what it costs per value (``+`` 4, ``exp`` 40, exact
+    ``gelu`` 300, ...), times the values it runs on (rows × nodes, twice with gradients)."""
+    max_response_values: int = Field(500_000, ge=1)
+    """Most per-node results one grade may report (test cases × nodes of the reference):
+    bounds an answer whose size the values kept do not predict (a 62 KB grade request once
+    answered 217 MB)."""
+    max_json_depth: int = Field(32, ge=8, le=512)
+    """Deepest nesting of arrays and objects in a request body (the deepest request the
+    API documents needs 8); deeper bodies get 400 with the location."""
+    max_request_seconds: float = Field(20.0, gt=0)
+    """Wall-clock budget of one request's work, below gunicorn's worker timeout (30 s):
+    work that outlives it (something the limits above do not foresee) is stopped with a
+    422 naming this setting, and the worker lives on."""
     metrics: bool = True
     """Serve Prometheus metrics at ``/metrics`` (``NNTRACE_METRICS=off`` turns them off)."""
     metrics_bind: str = ""

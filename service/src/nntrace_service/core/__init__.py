@@ -1,6 +1,7 @@
 """The numpy core of nntrace: activations, networks, traces, gradients, linearity.
 
-Lives here: ``errors`` (core errors, each with its problem slug), ``activations`` (activation
+Lives here: ``errors`` (core errors, each with its problem slug), ``budget`` (the
+wall-clock budget long loops check), ``activations`` (activation
 types and the registry), ``catalog`` (the entries; importing this package fills the
 registry), ``expressions`` (custom activations), ``binding`` (a user's spelling to a bound
 activation), ``network`` (layers, the forward pass), ``trace``, ``gradients``, ``linearity``.
@@ -11,7 +12,7 @@ Within it the order is errors → activations → catalog, expressions → bindi
 trace, gradients, linearity.
 """
 
-from nntrace_service.core import catalog
+from nntrace_service.core import budget, catalog
 from nntrace_service.core.activations import (
     CATALOG,
     Activation,
@@ -21,6 +22,7 @@ from nntrace_service.core.activations import (
     lookup,
 )
 from nntrace_service.core.binding import ActivationSpec, bind
+from nntrace_service.core.budget import OverBudgetError
 from nntrace_service.core.errors import (
     CoreError,
     ExpressionError,
@@ -73,6 +75,7 @@ __all__ = [
     "NodeTrace",
     "NonFiniteError",
     "OutOfRangeError",
+    "OverBudgetError",
     "Parameter",
     "ShapeMismatchError",
     "Term",
@@ -80,6 +83,7 @@ __all__ = [
     "analyze_linearity",
     "bind",
     "bind_params",
+    "budget",
     "build_network",
     "calculation_lines",
     "catalog",

@@ -97,7 +97,10 @@ class Parameter:
         return tuple(checked)
 
     def _check_number(self, value: float, where: tuple[str | int, ...]) -> float:
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            number = math.inf
         if not math.isfinite(number):
             raise InvalidParameterError(
                 f"parameter {self.name!r} must be a finite number", location=where
@@ -163,6 +166,10 @@ class Activation:
     """Whether each end of ``output_range`` is reached (relu's 0 is, sigmoid's 0 and 1 are
     only approached): readers tell ``[0, ∞)`` from ``(0, 1)``. Never true for an infinite end."""
     extra: Mapping[str, object] = field(default_factory=dict)
+    cost: int = 20
+    """Work per value of the function and its derivative, in about nanoseconds (a numpy
+    ``exp`` is 20; exact ``gelu``, whose erfc numpy lacks, is mapped from Python and costs
+    far more). The cost model (``limits.py``) weighs custom expressions by it."""
 
     def backward(self, z: Array, a: Array, g: Array, params: Params) -> Array:
         """dL/dz given dL/da = ``g``."""

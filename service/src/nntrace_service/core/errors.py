@@ -92,7 +92,8 @@ class UnknownActivationError(CoreError):
         location: Sequence[str | int] = (),
     ) -> None:
         hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-        super().__init__(f"unknown activation {name!r}{hint}", location=location)
+        shown = repr(name) if len(name) <= 64 else f"{name[:64]!r}… ({len(name)} characters)"
+        super().__init__(f"unknown activation {shown}{hint}", location=location)
         self.name = name
         self.suggestions = tuple(suggestions)
 

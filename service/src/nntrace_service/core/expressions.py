@@ -141,6 +141,37 @@ class CatalogCall:
 
 Node = Var | Const | Neg | BinOp | Compare | Call | CatalogCall
 
+COST_OPERATOR = 4
+"""Cost per value (``Activation.cost``'s unit) of ``+ - * /``, a comparison or a negation on
+dual numbers (value and derivative)."""
+COST_FUNCTION = {"max": 8, "min": 8, "where": 8, "clip": 12}
+"""Built-in functions that are not a transcendental call; the others cost 40."""
+COST_POWER = 80
+
+
+def cost(node: Node) -> int:
+    """The work per value of evaluating ``node`` and its derivative (an iterative walk:
+    the tree is small, but nothing that walks request data recurses)."""
+    total, stack = 0, [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Neg):
+            total += COST_OPERATOR
+            stack.append(item.operand)
+        elif isinstance(item, BinOp):
+            total += COST_POWER if item.op == "**" else COST_OPERATOR
+            stack += [item.left, item.right]
+        elif isinstance(item, Compare):
+            total += COST_OPERATOR * len(item.ops)
+            stack += item.operands
+        elif isinstance(item, Call):
+            total += COST_FUNCTION.get(item.name, 40)
+            stack += item.args
+        elif isinstance(item, CatalogCall):
+            total += CATALOG[item.canonical].cost
+            stack.append(item.arg)
+    return max(total, 1)
+
 
 # --------------------------------------------------------------------------------------------
 # Built-in functions: value and derivative on dual numbers
@@ -815,6 +846,7 @@ def _compile(text: str) -> Activation:
         derivative=derivative,
         is_linear=_is_identity(tree),
         may_overflow=True,
+        cost=cost(tree),
         notes=(
             "At kinks, derivatives follow PyTorch: abs'(0) = 0, comparisons have derivative "
             "0, max/min split ties evenly, clip passes the derivative at its bounds.",

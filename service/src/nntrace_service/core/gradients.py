@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nntrace_service.core import budget
 from nntrace_service.core.activations import Array
 from nntrace_service.core.errors import OutOfRangeError
 from nntrace_service.core.network import ForwardResult
@@ -63,6 +64,7 @@ def gradients(result: ForwardResult, *, output: int | None = None) -> Gradients:
     grad_a = seed
     found: list[LayerGradient] = []
     for index in range(len(network.layers) - 1, -1, -1):
+        budget.check()
         layer, values = network.layers[index], result.layers[index]
         grad_z = layer.activation.backward(values.z, values.a, grad_a)
         derivative = layer.activation.derivative(values.z, values.a)

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
+from nntrace_service.core import budget
 from nntrace_service.core.activations import Array, BoundActivation
 from nntrace_service.core.binding import ActivationSpec, bind
 from nntrace_service.core.errors import CoreError, NonFiniteError, ShapeMismatchError
@@ -264,6 +265,7 @@ def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> Forwa
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         a = x
         for index, layer in enumerate(network.layers):
+            budget.check()
             try:
                 weights_t, bias = layer.transposed(dtype)
             except NonFiniteError as error:

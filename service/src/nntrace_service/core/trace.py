@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nntrace_service.core import budget
 from nntrace_service.core.activations import Array
 from nntrace_service.core.network import ForwardResult, Layer
 from nntrace_service.core.numbers import (
@@ -195,6 +196,7 @@ def trace_layers(
     picked = np.asarray(rows, dtype=np.intp)
     traces = []
     for index, layer in enumerate(result.network.layers):
+        budget.check()
         inputs = result.layer_input(index)[picked].astype(np.float64)
         values = result.layers[index]
         traces.append(
@@ -224,6 +226,7 @@ def trace_nodes(
     """Traces of every node of every layer, sample by sample (all samples by default)."""
     layers = trace_layers(result, samples=samples)
     for row in range(len(layers[0].samples)):
+        budget.check()
         for layer in layers:
             for node in range(layer.units):
                 yield layer.node(row, node)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from nntrace_service import core
 from nntrace_service.grading.scoring import node_label
 from nntrace_service.grading.tolerance import Array, ToleranceSet, check, number, rel_number
 from nntrace_service.grading.values import NON_FINITE, read_row
@@ -54,18 +55,25 @@ def read_layer(raw: Any, samples: int, width: int, name: str) -> Values | str:
     return Values(values=values, invalid=invalid, problems=problems)
 
 
+def _strict_number(value: Any) -> float:
+    """A reference value: a number within float range or a non-finite string; ``true`` is
+    not 1 (TypeError), and an integer of 400 digits is not a float (OverflowError)."""
+    if isinstance(value, str) and value in NON_FINITE:
+        return NON_FINITE[value]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("not a number")
+    return float(value)
+
+
 def strict_layer(raw: Any) -> Array | str:
     """A reference layer: numbers (or the non-finite strings) in a rectangle, else why not."""
     rows = raw if isinstance(raw, list) and raw and isinstance(raw[0], list) else [raw]
     try:
         array = np.array(
-            [
-                [NON_FINITE[v] if isinstance(v, str) and v in NON_FINITE else v for v in r]
-                for r in rows
-            ],
+            [[_strict_number(v) for v in r] for r in rows if isinstance(r, list)],
             dtype=np.float64,
         )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return "expected numbers, one list per sample"
     if array.ndim != 2 or array.size == 0:
         return "expected a non-empty list of numbers, or one such list per sample"
@@ -86,6 +94,7 @@ def compare_layers(
     """The comparison document: per layer statistics, node verdicts and first mismatches."""
     layers = []
     for index, (want, got) in enumerate(zip(expected, candidate, strict=True)):
+        core.budget.check()
         tolerance = tolerances.for_layer(names[index])
         entry: dict[str, Any] = {
             "index": index,
@@ -150,6 +159,7 @@ def _layer(
     ]
     mismatches = []
     for sample, j in np.argwhere(~ok)[:limit]:
+        core.budget.check()
         s, n = int(sample), int(j)
         item: dict[str, Any] = {
             "sample": s,

@@ -325,6 +325,7 @@ def grade(
     budget = [feedback.trace_budget]
     graded = []
     for sample, (case, (rows, problems)) in enumerate(zip(cases, submitted, strict=True)):
+        core.budget.check()
         points = layer_points(case, len(reference.layers), scoring.layer_weights)
         layers = [
             _grade_layer(

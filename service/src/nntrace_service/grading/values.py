@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+LARGEST_FLOAT = int(np.finfo(np.float64).max)
 
 
 @dataclass
@@ -45,6 +46,8 @@ def scalar(value: Any) -> tuple[float, str | None]:
     """A submitted value as a float, or NaN with the reason it is not one."""
     if isinstance(value, bool):
         return math.nan, f"got {str(value).lower()}, expected a number"
+    if isinstance(value, int) and abs(value) > LARGEST_FLOAT:
+        return math.nan, "got a number too large for a float"
     if isinstance(value, int | float):
         return float(value), None
     if value is None:

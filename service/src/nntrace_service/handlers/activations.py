@@ -10,7 +10,7 @@ import numpy as np
 
 from nntrace_service import core, limits
 from nntrace_service.core import dialects
-from nntrace_service.problems import ApiError, from_core, located
+from nntrace_service.problems import ApiError, from_core, located, quote
 from nntrace_service.schemas.activations import EvaluateActivationRequest
 from nntrace_service.settings import Settings
 
@@ -212,7 +212,7 @@ def _query_number(
         value = int(raw) if integer else float(raw)
     except ValueError:
         kind = "an integer" if integer else "a number"
-        raise _query_error(key, f"must be {kind}, got {raw!r}") from None
+        raise _query_error(key, f"must be {kind}, got {quote(raw)}") from None
     if integer and abs(value) > _LARGEST_INTEGER:  # would not survive float() or orjson
         raise _query_error(key, f"must be at most {_LARGEST_INTEGER} in absolute value")
     if not math.isfinite(value):
@@ -230,9 +230,13 @@ def _query_param(key: str, raw: str) -> float | bool | None:
     try:
         return float(raw)
     except ValueError:
-        raise _query_error(key, f"must be a number, true, false or null, got {raw!r}") from None
+        raise _query_error(
+            key, f"must be a number, true, false or null, got {quote(raw)}"
+        ) from None
 
 
 def _query_error(key: str, detail: str) -> ApiError:
     """Query errors point at the parameter by name (there is no body to point into)."""
-    return located(f"query parameter {key!r} {detail}", (key,), "query_parameter", item=detail)
+    return located(
+        f"query parameter {quote(key)} {detail}", (key[:64],), "query_parameter", item=detail
+    )

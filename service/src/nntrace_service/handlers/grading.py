@@ -42,6 +42,13 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
     reference = build(body.reference.network, current, ("reference", "network"))
     cases = _cases(body, reference, current)
     limits.check_rows(reference, len(cases), current, ("test_cases",))
+    graded = 1 if body.submissions is None else len(body.submissions)
+    limits.check_response_entries(
+        graded * len(cases) * sum(layer.units for layer in reference.layers),
+        "per-node results of the grade (submissions × test cases × nodes of the reference)",
+        current,
+        ("test_cases",),
+    )
     tolerances = _tolerances(body.tolerance, reference)
     options = _scoring(body, reference)
     feedback = scoring.Feedback(
@@ -56,6 +63,7 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
         expected = _check_batch(body, fmt, reference, cases, current)
         results = []
         for item in body.submissions:
+            core.budget.check()
             item_started = time.perf_counter()
             result = _grade_one(
                 item.submission, reference, cases, tolerances, options, feedback, current, expected
@@ -142,7 +150,13 @@ def compare(body: CompareRequest, current: Settings) -> dict[str, Any]:
     if inputs is not None:
         inputs = inputs.reshape(1, -1) if inputs.ndim == 1 else inputs
         limits.check_batch(inputs.shape[0], ("inputs",), current)
-    expected, names, activations, result = _reference_side(body.reference, inputs, current)
+    for side in ("reference", "candidate"):
+        sent = getattr(body, side).layers
+        if sent is not None:
+            limits.check_sent_layers(sent, current, (side, "layers"))
+    expected, names, activations, result = _reference_side(
+        body.reference, inputs, current, body.max_mismatches
+    )
     tolerances = _tolerance_for_names(body.tolerance, names)
     candidate, extra = _candidate_side(body.candidate, inputs, expected, names, current)
     trace_line = None
@@ -308,7 +322,7 @@ def _run(
 
 
 def _reference_side(
-    side: Side, inputs: np.ndarray[Any, Any] | None, current: Settings
+    side: Side, inputs: np.ndarray[Any, Any] | None, current: Settings, max_mismatches: int
 ) -> tuple[list[np.ndarray[Any, Any]], list[str], list[str | None], core.ForwardResult | None]:
     """The expected values per layer, layer names and activations, and the forward result
     (for calculation lines) when the reference is a network."""
@@ -319,6 +333,7 @@ def _reference_side(
                 "inputs are required when the reference is a network", ("inputs",), "missing"
             )
         limits.check_rows(network, inputs.shape[0], current, ("inputs",))
+        limits.check_traced_mismatches(network, max_mismatches, current, ("max_mismatches",))
         try:
             result = core.forward(network, inputs, dtype="float64")
         except core.CoreError as error:

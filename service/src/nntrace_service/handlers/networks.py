@@ -97,7 +97,7 @@ def evaluate(body: EvaluateRequest, settings: Settings) -> dict[str, Any]:
     """Run the request's inputs through its network and shape the response."""
     network = build(body.network, settings, ("network",))
     batch = body.inputs.shape[0] if body.inputs.ndim == 2 else 1
-    limits.check_rows(network, batch, settings, ("inputs",))
+    limits.check_rows(network, batch, settings, ("inputs",), derivatives=body.gradients)
     samples = _traced_samples(body, batch, network, settings)
     try:
         result = core.forward(network, body.inputs, dtype=body.dtype)
@@ -113,6 +113,7 @@ def evaluate(body: EvaluateRequest, settings: Settings) -> dict[str, Any]:
             response["traces"] = traces.column_documents(layer_traces, body.decimals)
         else:
             response["nodes"] = traces.node_documents(layer_traces, body.decimals)
+        core.budget.check()  # formatting the lines is the longest step of a traced request
     if grads is not None:
         response["gradients"] = {
             "target": grads.target,
@@ -131,7 +132,15 @@ def _traced_samples(
     if body.trace != "nodes":
         return None
     samples = list(range(batch)) if body.samples is None else body.samples
+    seen: set[int] = set()
     for position, sample in enumerate(samples):
+        if sample in seen:
+            raise located(
+                f"sample {sample} is listed twice: each sample is traced once",
+                ("samples", position),
+                "duplicate",
+            )
+        seen.add(sample)
         if sample >= batch:
             raise located(
                 f"sample {sample} does not exist: there are {batch} input row(s)",

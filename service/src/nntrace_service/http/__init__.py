@@ -1,9 +1,10 @@
 """Everything Flask: blueprints, body parsing, JSON, request ids, problem responses.
 
 Lives here: ``body`` (``parse_body``), ``jsonio`` (orjson provider), ``requestid`` (WSGI
-middleware), ``problems`` (rendering and error handlers) and one blueprint module per area:
-``health``, ``activations``, ``networks``, ``grading``, ``docs``, ``metrics``, ``client``.
-Views parse the request, call a handler and return what it gives.
+middleware), ``guard`` (time budget and security headers, WSGI middleware), ``problems``
+(rendering and error handlers) and one blueprint module per area: ``health``,
+``activations``, ``networks``, ``grading``, ``docs``, ``metrics``, ``client``. Views parse
+the request, call a handler and return what it gives.
 
 May import: Flask, werkzeug and every other part of the service (handlers, schemas,
 problems, settings, core for types). Nothing imports this package but ``app``.
@@ -24,6 +25,7 @@ from nntrace_service.http import (
     networks,
     problems,
 )
+from nntrace_service.http.guard import Guard
 from nntrace_service.http.jsonio import OrjsonProvider
 from nntrace_service.http.requestid import RequestIdMiddleware
 from nntrace_service.observability.middleware import ObservedApp
@@ -35,6 +37,7 @@ def install(app: Flask, settings: Settings) -> None:
     app.json = OrjsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["nntrace.settings"] = settings
+    app.wsgi_app = Guard(app.wsgi_app, settings.max_request_seconds)  # type: ignore[method-assign]
     app.wsgi_app = ObservedApp(  # type: ignore[method-assign]
         app.wsgi_app,
         record_metrics=settings.metrics,

@@ -1,22 +1,34 @@
-"""Request bodies: JSON read in one buffer, parsed, validated against a wire model."""
+"""Request bodies: read without trusting the declared length, parsed, depth-checked and
+validated against a wire model.
+
+The declared ``Content-Length`` is only checked, never used to allocate: a POST declaring six
+gigabytes and sending one byte used to make the worker allocate them (the buffer was sized
+from the header) and get killed. Now a length over the limit, or one that is not a number,
+is refused at once (413, 400); otherwise the body is read in chunks into a buffer that grows
+with the bytes actually received, stopping at the limit. A client that stalls mid-body gets
+408 when gunicorn's socket timeout fires (``NNTRACE_CLIENT_TIMEOUT``, see gunicorn.conf.py).
+"""
 
 from __future__ import annotations
 
 import functools
-import io
-from typing import TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import Request, current_app, request
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
+from nntrace_service import core
 from nntrace_service.http import jsonio
 from nntrace_service.limits import validation_context
-from nntrace_service.problems import from_validation
+from nntrace_service.problems import ApiError, clip, from_validation, located, quote
 from nntrace_service.schemas.fields import known_fields
 from nntrace_service.settings import Settings
 
 Model = TypeVar("Model", bound=BaseModel)
+CHUNK = 1024 * 1024
+"""Bytes asked of the stream at a time: gunicorn reads up to 1 MiB per recv() for a body of
+known length, and a bigger request buys nothing."""
 
 
 def settings() -> Settings:
@@ -26,26 +38,25 @@ def settings() -> Settings:
 
 
 def parse_body(model: type[Model]) -> Model:
-    """The JSON body validated as ``model``: 415 for a non-JSON content type, 400 (with line
-    and column) for malformed JSON, 422 with pointers for the rest.
-
-    The raw bytes are read without caching and dropped as soon as they are parsed, so a
-    large network does not sit in memory twice while it is validated.
+    """The JSON body validated as ``model``: 415 for a non-JSON content type, 413 for a
+    body over the limit, 400 for a malformed length, malformed JSON (with line and column)
+    or nesting deeper than ``NNTRACE_MAX_JSON_DEPTH`` (with its pointer), 408 for a stalled
+    body, 422 with pointers for the rest. The request's time budget starts once the body
+    has arrived: a slow upload waits on the network, not on the worker.
     """
     incoming: Request = request._get_current_object()  # type: ignore[attr-defined]
     if not incoming.is_json:
         raise UnsupportedMediaType(
             "Send the body as JSON with Content-Type: application/json "
-            f"(got {incoming.mimetype or 'none'})."
+            f"(got {clip(incoming.mimetype or 'none', 80)})."
         )
-    raw = _read_body(incoming)
-    try:
-        data = jsonio.loads(raw)
-    except ValueError as error:
-        raise BadRequest(f"The body is not valid JSON: {error}") from None
+    current = settings()
+    raw = read_body(incoming.environ, current.max_body_bytes)
+    data = jsonio.loads(raw, max_depth=current.max_json_depth)
     del raw
+    core.budget.restart()
     try:
-        return model.model_validate(data, context=validation_context(settings()))
+        return model.model_validate(data, context=validation_context(current))
     except ValidationError as error:  # with the model at hand, misspelled keys get suggestions
         raise from_validation(error, functools.partial(known_fields, model)) from None
 
@@ -54,42 +65,64 @@ ONNX_MEDIA_TYPES = ("application/onnx", "application/octet-stream")
 
 
 def read_binary_body(media_types: tuple[str, ...]) -> bytes:
-    """The raw body of one of ``media_types`` (415 otherwise), within the body limit."""
+    """The raw body of one of ``media_types`` (415 otherwise), within the body limit and
+    read as :func:`read_body` reads JSON: the declared length is checked, never trusted."""
     incoming: Request = request._get_current_object()  # type: ignore[attr-defined]
     if incoming.mimetype not in media_types:
         raise UnsupportedMediaType(
             f"Send the model with Content-Type: {media_types[0]} "
-            f"(got {incoming.mimetype or 'none'})."
+            f"(got {clip(incoming.mimetype or 'none', 80)})."
         )
-    return bytes(_read_body(incoming))
+    raw = read_body(incoming.environ, settings().max_body_bytes)
+    core.budget.restart()
+    return bytes(raw)
 
 
-def _read_body(incoming: Request) -> bytes | bytearray:
-    """The body in one buffer of its declared length, filled in place: reading it as chunks
-    and joining them would hold it twice at the peak (the benchmark's 12 MB network)."""
-    length = incoming.content_length
-    if length is None:
-        return _read_chunked(incoming)
-    buffer = bytearray(length)
-    view, filled = memoryview(buffer), 0
-    stream = cast(io.RawIOBase, incoming.stream)
-    while filled < length:
-        count = stream.readinto(view[filled:])
-        if not count:
-            break
-        filled += count
-    view.release()
-    if filled < length:
-        raise BadRequest(f"The body ended after {filled} of {length} bytes.")
+def read_body(environ: dict[str, Any], limit: int) -> bytearray:
+    """The body's bytes, at most ``limit`` of them (else 413), in memory proportional to
+    what arrived."""
+    declared = _declared_length(environ.get("CONTENT_LENGTH"), limit)
+    stream = environ["wsgi.input"]
+    buffer = bytearray()
+    remaining = limit + 1 if declared is None else declared
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            buffer += chunk
+            remaining -= len(chunk)
+    except TimeoutError:
+        raise ApiError(
+            "request-timeout",
+            f"The body stopped arriving after {len(buffer)} bytes; send it without pausing.",
+            received=len(buffer),
+        ) from None
+    except Exception as error:  # the server's own parse errors (a bad chunk size, say)
+        raise ApiError(
+            "bad-request", f"The body could not be read ({type(error).__name__})."
+        ) from None
+    if len(buffer) > limit:
+        raise RequestEntityTooLarge()
+    if declared is not None and len(buffer) < declared:
+        raise ApiError(
+            "bad-request", f"The body ended after {len(buffer)} of {declared} declared bytes."
+        )
     return buffer
 
 
-def _read_chunked(incoming: Request) -> bytes:
-    """A body without Content-Length, with 413 when it goes past the limit: werkzeug stops
-    reading such a body at MAX_CONTENT_LENGTH and hands on the truncated bytes, which would
-    otherwise fail as "not valid JSON" at the limit's offset."""
-    data = incoming.get_data(cache=False)
-    limit = incoming.max_content_length
-    if limit is not None and len(data) >= limit and incoming.environ["wsgi.input"].read(1):
+def _declared_length(value: str | None, limit: int) -> int | None:
+    """The Content-Length header as a number within the limit: None when absent (a chunked
+    body, read up to the limit), 413 when over it, 400 when not a length at all."""
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise located(
+            f"Content-Length {quote(value, 24)} is not a number of bytes",
+            (),
+            "content_length",
+            slug="bad-request",
+        )
+    if len(value) > len(str(limit)) or int(value) > limit:
         raise RequestEntityTooLarge()
-    return data
+    return int(value)

@@ -20,9 +20,11 @@ from nntrace_service.core import CoreError
 from nntrace_service.http.requestid import request_id
 from nntrace_service.observability.middleware import PROBLEM_KEY
 from nntrace_service.problems import (
+    MAX_ITEMS,
     PROBLEM_TYPES,
     STATUS_SLUGS,
     ApiError,
+    clip,
     from_core,
     from_validation,
 )
@@ -46,12 +48,17 @@ def problem_response(
         "type": current_app.extensions["nntrace.settings"].problem_base_uri + slug,
         "title": kind.title,
         "status": status or kind.status,
-        "detail": detail or kind.advice,
-        "instance": request.path,
+        "detail": clip(detail or kind.advice, 500),
+        "instance": clip(request.path, 200),
         "request_id": request_id(request.environ),
     }
     if errors:
-        body["errors"] = list(errors)
+        # The last line of defence against echoing input: whatever composed them, no item
+        # quotes more than a few hundred characters.
+        body["errors"] = [
+            {key: clip(str(value), 300) for key, value in item.items()}
+            for item in errors[:MAX_ITEMS]
+        ]
     body.update({key: value for key, value in extensions.items() if value is not None})
     return Response(
         current_app.json.dumps(body),
@@ -59,6 +66,12 @@ def problem_response(
         mimetype="application/problem+json",
         headers=dict(headers or {}),
     )
+
+
+def _declared(length: int | None) -> int | None:
+    """A declared Content-Length worth repeating: not a 20-digit number (which JSON
+    serialisers refuse and which says nothing more than "too large")."""
+    return length if length is not None and length <= 2**53 else None
 
 
 def register(app: Flask) -> None:
@@ -100,7 +113,7 @@ def register(app: Flask) -> None:
                 f"The request body exceeds the limit of {limit} bytes (NNTRACE_MAX_BODY_BYTES)."
             )
             return problem_response(
-                slug, detail, status=status, limit=limit, actual=request.content_length
+                slug, detail, status=status, limit=limit, actual=_declared(request.content_length)
             )
         return problem_response(slug, detail, status=status, headers=headers)
 

@@ -8,7 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from nntrace_service.schemas.arrays import Vector
-from nntrace_service.schemas.base import Dialect, ParamValue, RequestModel, ResponseModel
+from nntrace_service.schemas.base import (
+    LARGEST_FLOAT,
+    Dialect,
+    ParamValue,
+    RequestModel,
+    ResponseModel,
+)
 
 
 class ActivationByName(BaseModel):
@@ -25,18 +31,75 @@ class ActivationByName(BaseModel):
 class ActivationExpression(RequestModel):
     """A custom activation, e.g. `{"expression": "x * sigmoid(1.702 * x)"}`."""
 
-    expression: str = Field(min_length=1)
+    expression: str = Field(min_length=1, max_length=10_000)
     """A formula in `x` using numbers, + - * / **, parentheses and the documented functions."""
+
+
+MAX_NAME_LENGTH = 64
+"""Longest activation or parameter name (the catalog's longest is 26 characters)."""
+MAX_PARAMETERS = 16
+MAX_EXPRESSION_TEXT = 10_000
+"""An absolute cap on an expression's text; ``NNTRACE_MAX_EXPRESSION_LENGTH`` (500 by
+default) is the operator's limit and is checked with the network's other limits."""
 
 
 def _activation_spec(value: Any) -> str | dict[str, Any]:
     """Accept a name or an object; the core checks names, parameters and expressions, and
-    locates its errors itself."""
-    if isinstance(value, str | dict):
+    locates its errors itself. Lengths and parameter values are checked here, at the edge:
+    a ten-megabyte name used to be echoed twice (and compared against every catalog name),
+    and a 400-digit parameter value overflowed ``float``."""
+    if isinstance(value, str):
+        _check_name(value, [])
         return value
-    raise PydanticCustomError(
-        "activation_type", "Expected an activation name or an object with 'name' or 'expression'"
-    )
+    if not isinstance(value, dict):
+        raise PydanticCustomError(
+            "activation_type",
+            "Expected an activation name or an object with 'name' or 'expression'",
+        )
+    if len(value) > MAX_PARAMETERS + 1:
+        raise PydanticCustomError(
+            "too_long", "An activation has at most {limit} parameters", {"limit": MAX_PARAMETERS}
+        )
+    for key, item in value.items():
+        where = [key] if len(key) <= MAX_NAME_LENGTH else []
+        if len(key) > MAX_NAME_LENGTH:
+            raise PydanticCustomError(
+                "string_too_long",
+                "Parameter names have at most {limit} characters (got {length})",
+                {"limit": MAX_NAME_LENGTH, "length": len(key)},
+            )
+        if key == "name":
+            if not isinstance(item, str):
+                raise PydanticCustomError(
+                    "string_type", "Input should be a string", {"path": where}
+                )
+            _check_name(item, where)
+        elif key == "expression":
+            if not isinstance(item, str):
+                raise PydanticCustomError(
+                    "string_type", "Input should be a string", {"path": where}
+                )
+            if len(item) > MAX_EXPRESSION_TEXT:
+                raise PydanticCustomError(
+                    "string_too_long",
+                    "Expressions have at most {limit} characters (got {length})",
+                    {"limit": MAX_EXPRESSION_TEXT, "length": len(item), "path": where},
+                )
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > LARGEST_FLOAT:
+            # Other wrong values are the core's to report (invalid-parameter, with bounds).
+            raise PydanticCustomError(
+                "finite_number", "Parameter values must be finite numbers", {"path": where}
+            )
+    return value
+
+
+def _check_name(name: str, where: list[str]) -> None:
+    if not 1 <= len(name) <= MAX_NAME_LENGTH:
+        raise PydanticCustomError(
+            "string_too_long",
+            "Activation names have 1 to {limit} characters (got {length})",
+            {"limit": MAX_NAME_LENGTH, "length": len(name), "path": where},
+        )
 
 
 ActivationSpec = Annotated[
@@ -152,7 +215,9 @@ class EvaluateActivationRequest(RequestModel):
 
     x: Vector
     """The inputs (one layer's pre-activations, for softmax-family activations)."""
-    params: dict[str, ParamValue] = Field(default_factory=dict)
+    params: dict[Annotated[str, Field(max_length=64)], ParamValue] = Field(
+        default_factory=dict, max_length=16
+    )
     """Parameters; omitted ones take their defaults."""
     dtype: Literal["float64", "float32"] = "float64"
     dialect: Dialect | None = None

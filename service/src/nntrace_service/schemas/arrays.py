@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import math
 from typing import Annotated, Any, Literal
 
@@ -100,7 +101,12 @@ def decode_nested(value: Any, limit: int) -> FloatArray:
         array = np.asarray(value)
     except (ValueError, TypeError):
         array = None
-    if array is None or array.dtype.kind not in _NUMERIC_KINDS or array.size == 0:
+    if (
+        array is None
+        or array.dtype.kind not in _NUMERIC_KINDS
+        or array.size == 0
+        or _holds_bool(value, array)
+    ):
         problem = _locate_bad_element(value)
         if problem is not None:
             raise problem
@@ -110,7 +116,9 @@ def decode_nested(value: Any, limit: int) -> FloatArray:
     if not np.logical_and.reduce(np.isfinite(array), axis=None):
         path = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
         raise PydanticCustomError(
-            "finite_number", "Input should be a finite number", {"path": path}
+            "finite_number",
+            "Input should be a finite number (not infinite, NaN or too large)",
+            {"path": path},
         )
     return array
 
@@ -125,46 +133,72 @@ def _count_elements(value: list[Any]) -> int:
 
 def _locate_bad_element(value: Any) -> PydanticCustomError | None:
     """Walk the lists (only after the fast path failed) to name the first bad element;
-    ``None`` when every element is a number after all."""
-
-    def walk(item: Any, path: list[int], depth: int) -> PydanticCustomError | None:
+    ``None`` when every element is a number after all. Iterative, in document order: the
+    nesting comes from the request, so it must not set the depth of a Python recursion."""
+    stack: list[tuple[Any, list[int]]] = [(value, [])]
+    while stack:
+        item, path = stack.pop()
         if isinstance(item, list):
             if not item:
                 return PydanticCustomError("too_short", "Array should not be empty", {"path": path})
-            if depth == 0 and isinstance(item[0], list):
-                width = len(item[0])
-                for i, row in enumerate(item):
-                    if not isinstance(row, list):
-                        return PydanticCustomError(
-                            "array_shape",
-                            "Expected a row (a list of numbers)",
-                            {"path": [*path, i]},
-                        )
-                    if len(row) != width:
-                        return PydanticCustomError(
-                            "array_shape",
-                            "Row has {got} values but row 0 has {expected}: rows must be equally long",
-                            {"path": [*path, i], "got": len(row), "expected": width},
-                        )
-            for i, child in enumerate(item):
-                found = walk(child, [*path, i], depth + 1)
-                if found:
-                    return found
-            return None
-        if isinstance(item, bool) or not isinstance(item, int | float):
-            kind = "null" if item is None else type(item).__name__
-            return PydanticCustomError(
-                "float_type", "Input should be a number, not {kind}", {"path": path, "kind": kind}
-            )
-        if isinstance(item, int) and abs(item) > _LARGEST_FLOAT:
-            return PydanticCustomError(
-                "finite_number",
-                "Input should be a finite number (this one is too large)",
-                {"path": path},
-            )
-        return None
+            if not path and isinstance(item[0], list):
+                problem = _ragged_row(item)
+                if problem is not None:
+                    return problem
+            stack.extend((item[i], [*path, i]) for i in range(len(item) - 1, -1, -1))
+            continue
+        problem = _bad_number(item, path)
+        if problem is not None:
+            return problem
+    return None
 
-    return walk(value, [], 0)
+
+def _ragged_row(rows: list[Any]) -> PydanticCustomError | None:
+    width = len(rows[0])
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            return PydanticCustomError(
+                "array_shape", "Expected a row (a list of numbers)", {"path": [i]}
+            )
+        if len(row) != width:
+            return PydanticCustomError(
+                "array_shape",
+                "Row has {got} values but row 0 has {expected}: rows must be equally long",
+                {"path": [i], "got": len(row), "expected": width},
+            )
+    return None
+
+
+def _bad_number(item: Any, path: list[int]) -> PydanticCustomError | None:
+    if isinstance(item, bool) or not isinstance(item, int | float):
+        kind = "null" if item is None else type(item).__name__
+        return PydanticCustomError(
+            "float_type", "Input should be a number, not {kind}", {"path": path, "kind": kind}
+        )
+    if isinstance(item, int) and abs(item) > _LARGEST_FLOAT:
+        return PydanticCustomError(
+            "finite_number",
+            "Input should be a finite number (this one is too large)",
+            {"path": path},
+        )
+    return None
+
+
+def _holds_bool(value: list[Any], array: FloatArray) -> bool:
+    """Whether a list numpy converted to numbers held ``true`` or ``false`` among them
+    (``np.asarray([1.5, True])`` is ``[1.5, 1.0]``). Only elements equal to 0 or 1 can be
+    booleans, so only those are looked at, unless there are many: then one pass in C over
+    the types of all elements is cheaper."""
+    candidates = np.flatnonzero((array == 0) | (array == 1))
+    if candidates.size == 0:
+        return False
+    flat = itertools.chain.from_iterable(value) if array.ndim == 2 else value
+    if candidates.size * 8 > array.size:
+        return bool in set(map(type, flat))
+    if array.ndim == 1:
+        return any(value[k].__class__ is bool for k in candidates.tolist())
+    width = array.shape[1]
+    return any(value[k // width][k % width].__class__ is bool for k in candidates.tolist())
 
 
 def decode_binary(value: dict[str, Any], limit: int) -> FloatArray:

@@ -5,10 +5,23 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
+LARGEST_FLOAT = int(np.finfo(np.float64).max)
+"""Integers above this have no float: ``float(10**400)`` raises OverflowError."""
+
+
+def _finite_number(value: Any) -> bool:
+    """A JSON number with a finite float: not a boolean, not an integer of hundreds of
+    digits (``float(10**400)`` raises OverflowError), not NaN or infinity."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= LARGEST_FLOAT
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _param_value(value: Any) -> float | bool | str | list[float] | None:
@@ -18,13 +31,13 @@ def _param_value(value: Any) -> float | bool | str | list[float] | None:
     core checks."""
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, int | float) and math.isfinite(value):
+    if isinstance(value, int) and abs(value) <= LARGEST_FLOAT:
         return float(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return value
     if isinstance(value, str) and len(value) <= 32:
         return value
-    if isinstance(value, list) and all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
-    ):
+    if isinstance(value, list) and all(_finite_number(v) for v in value):
         return [float(v) for v in value]
     raise PydanticCustomError(
         "param_type",

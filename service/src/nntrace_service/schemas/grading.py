@@ -46,7 +46,9 @@ class ToleranceSpec(RequestModel):
     """Whether NaN matches NaN."""
     symmetric: bool = False
     """math.isclose semantics: |got-expected| <= max(rtol*max(|got|, |expected|), atol)."""
-    layers: dict[str, LayerTolerance] = Field(default_factory=dict)
+    layers: dict[Annotated[str, Field(max_length=64)], LayerTolerance] = Field(
+        default_factory=dict, max_length=64
+    )
     """Per-layer overrides, by layer name."""
 
 
@@ -54,7 +56,7 @@ class ReferenceSpec(RequestModel):
     """The instructor's network, inline."""
 
     network: NetworkSpec | None = None
-    network_id: str | None = None
+    network_id: str | None = Field(default=None, max_length=128)
     """Stored references are not supported by this service; send ``network``."""
 
     @model_validator(mode="after")

@@ -1,0 +1,50 @@
+"""What every request and response gets, as WSGI middleware: the wall-clock budget of the
+request's work, and the security headers.
+
+The headers are the ones the briefing fixes for the whole service, on every response (JSON,
+problem documents, the docs page, ``/problems/<slug>``, YAML): a Content-Security-Policy
+under which the docs page works with no inline script or style, ``nosniff``, no framing and
+no referrer. As middleware they also reach responses Flask never shaped (a 413 raised while
+the body is read, a 405 from routing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from nntrace_service import core
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Guard:
+    """Run the application under the request's time budget and add the security headers
+    to whatever it answers."""
+
+    def __init__(self, app: WSGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers.extend(h for h in SECURITY_HEADERS if h[0].lower() not in present)
+            return start_response(status, headers, *args)
+
+        with core.budget.budget(self.seconds):
+            return self.app(environ, start)
