@@ -26,7 +26,8 @@ pytestmark = pytest.mark.live  # real gunicorn processes (the Flask rows ride al
 
 
 def make_serve_command(port: int) -> list[str]:
-    """The command ``make serve PORT=port`` runs, with this interpreter's gunicorn."""
+    """The command ``make serve PORT=port`` runs (its variables and ``exec`` included, so
+    the process started is gunicorn itself), with this interpreter's gunicorn."""
     dry_run = subprocess.run(
         ["make", "--no-print-directory", "-n", "serve", f"PORT={port}"],
         cwd=ROOT,
@@ -34,17 +35,21 @@ def make_serve_command(port: int) -> list[str]:
         text=True,
         check=True,
     ).stdout
-    line = [text for text in dry_run.splitlines() if "gunicorn" in text][-1]
-    program, *args = shlex.split(line)
-    assert Path(program).name == "gunicorn", line
-    return [sys.executable, "-m", "gunicorn", *args]
+    line = [text for text in dry_run.replace("\\\n", " ").splitlines() if "gunicorn" in text][-1]
+    program = next(word for word in shlex.split(line) if Path(word).name == "gunicorn")
+    assert f":{port}" in line and line.count(program) == 1, line
+    gunicorn = f"{shlex.quote(sys.executable)} -m gunicorn"
+    return ["sh", "-c", line.replace(program, gunicorn)]
 
 
 def _serve(port: int, log: Path, extra: list[str] | None = None) -> subprocess.Popen[bytes]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NNTRACE_")}
+    command = make_serve_command(port)
+    if extra:
+        command[-1] += " " + shlex.join(extra)
     with log.open("wb") as sink:
         return subprocess.Popen(
-            [*make_serve_command(port), *(extra or [])],
+            command,
             cwd=ROOT,
             env=environment,
             stdout=sink,
