@@ -82,8 +82,10 @@ def _chain(prepared: Sequence[tuple[np.ndarray, np.ndarray, Callable[..., np.nda
 
 
 def bare_chain(network: Network) -> Engine:
-    """matmul + bias + the catalog's activation, with no checks or bookkeeping."""
-    prepared = [(*layer.transposed("float32"), layer.activation) for layer in network.layers]
+    """matmul + bias + the catalog's activation, with no checks or bookkeeping: the very
+    steps ``forward`` runs (``Network.plan``: weights, bias, activation with its parameters
+    bound), so that nntrace/bare measures the checks and the kept values alone."""
+    prepared = [(s.weights_t, s.bias, s.activation) for s in network.plan("float32")]
     return _chain(prepared)
 
 
