@@ -177,6 +177,31 @@ def labels(layer: core.Layer) -> list[str]:
     return [node_label(layer.name, j) for j in range(layer.output_size)]
 
 
+@dataclass
+class Shared:
+    """What grading computes from the reference alone, kept across the submissions of a
+    batch: every submission that misses node ``h2`` of case 1 gets the same reference
+    calculation, and every layer the same node labels."""
+
+    traces: dict[tuple[int, int, int], core.NodeTrace] = field(default_factory=dict)
+    labels: dict[int, list[str]] = field(default_factory=dict)
+
+    def trace(
+        self, result: core.ForwardResult, sample: int, index: int, node: int
+    ) -> core.NodeTrace:
+        key = (sample, index, node)
+        found = self.traces.get(key)
+        if found is None:
+            found = self.traces[key] = reference_trace(result, sample, index, node)
+        return found
+
+    def node_labels(self, layer: core.Layer, index: int) -> list[str]:
+        found = self.labels.get(index)
+        if found is None:
+            found = self.labels[index] = labels(layer)
+        return found
+
+
 # ---- the student's values ----------------------------------------------------------------------
 
 
@@ -315,13 +340,16 @@ def grade(
     *,
     max_points: float | None = None,
     expected: core.ForwardResult | None = None,
+    shared: Shared | None = None,
 ) -> GradeResult:
     """Grade every case; ``submitted[i]`` is case ``i``'s values and its problems.
 
     ``expected`` is the reference's forward pass over the cases, when it is already known (a
-    batch of submissions shares one); otherwise it is computed here, in float64. Raises core
-    errors only for the reference."""
+    batch of submissions shares one); otherwise it is computed here, in float64. ``shared``
+    keeps what depends on the reference alone across a batch. Raises core errors only for
+    the reference."""
     result = expected or reference_forward(reference, cases)
+    shared = shared or Shared()
     budget = [feedback.trace_budget]
     graded = []
     for sample, (case, (rows, problems)) in enumerate(zip(cases, submitted, strict=True)):
@@ -329,7 +357,16 @@ def grade(
         points = layer_points(case, len(reference.layers), scoring.layer_weights)
         layers = [
             _grade_layer(
-                result, sample, index, rows, points[index], tolerances, scoring, feedback, budget
+                result,
+                sample,
+                index,
+                rows,
+                points[index],
+                tolerances,
+                scoring,
+                feedback,
+                budget,
+                shared,
             )
             for index in range(len(reference.layers))
         ]
@@ -364,6 +401,7 @@ def _grade_layer(
     scoring: Scoring,
     feedback: Feedback,
     budget: list[int],
+    shared: Shared,
 ) -> LayerGrade:
     layer = result.network.layers[index]
     expected = result.layers[index].a[sample]
@@ -396,13 +434,13 @@ def _grade_layer(
         grade.points = max_points * float(credit.min()) if failed.size == 0 else 0.0
     else:
         grade.points = max_points * float(credit.sum()) / grade.nodes_total
-    node_names = labels(layer)
+    node_names = shared.node_labels(layer, index)
     limit = feedback.max_mismatches_per_layer
     for j in failed[:limit]:
         report = _report(int(j), node_names, row, expected, direct, given, via)
         report.problem = row.problems.get(int(j))
         if feedback.include_trace and budget[0] >= layer.fan_in:
-            report.trace = reference_trace(result, sample, index, int(j))
+            report.trace = shared.trace(result, sample, index, int(j))
             budget[0] -= layer.fan_in
         grade.mismatches.append(report)
     for j in np.flatnonzero(ft_ok)[:limit]:

@@ -61,12 +61,21 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
     limit = body.feedback.max_bytes or formats.DEFAULT_MAX_BYTES[fmt] or None
     if body.submissions is not None:
         expected = _check_batch(body, fmt, reference, cases, current)
+        shared = scoring.Shared()
         results = []
         for item in body.submissions:
             core.budget.check()
             item_started = time.perf_counter()
             result = _grade_one(
-                item.submission, reference, cases, tolerances, options, feedback, current, expected
+                item.submission,
+                reference,
+                cases,
+                tolerances,
+                options,
+                feedback,
+                current,
+                expected,
+                shared,
             )
             context = formats.Context(
                 feedback=feedback,
@@ -96,13 +105,14 @@ def _grade_one(
     feedback: scoring.Feedback,
     current: Settings,
     expected: core.ForwardResult | None = None,
+    shared: scoring.Shared | None = None,
 ) -> scoring.GradeResult:
     """One submission's grade (an unreadable submission is graded as unusable, not
     refused)."""
     submitted, format_errors = _submission(raw, reference, cases, current)
     if format_errors:
         return scoring.unusable(cases, tolerances, format_errors)
-    return _run(reference, cases, submitted, tolerances, options, feedback, expected)
+    return _run(reference, cases, submitted, tolerances, options, feedback, expected, shared)
 
 
 def _check_batch(
@@ -309,10 +319,18 @@ def _run(
     options: scoring.Scoring,
     feedback: scoring.Feedback,
     expected: core.ForwardResult | None = None,
+    shared: scoring.Shared | None = None,
 ) -> scoring.GradeResult:
     try:
         return scoring.grade(
-            reference, cases, submitted, tolerances, options, feedback, expected=expected
+            reference,
+            cases,
+            submitted,
+            tolerances,
+            options,
+            feedback,
+            expected=expected,
+            shared=shared,
         )
     except core.CoreError as error:
         raise from_core(error).at("reference", "network") from None
