@@ -463,14 +463,47 @@ def bench_overheads(timing: dict[str, Any]) -> list[dict[str, Any]]:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             pass
 
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    def errstate_decorated() -> None:
+        pass
+
+    def dot_check(values: np.ndarray) -> bool:
+        flat = values.ravel()
+        return math.isfinite(flat.dot(flat))
+
+    big = nntrace_network(mlp_weights(BIG_NET[0]), BIG_NET[1])
+    x_big = mlp_inputs(BIG_NET[0][0], 64)
+    big_steps = big.plan("float32")
+
+    def big_matmuls() -> None:
+        a = x_big
+        for step in big_steps:
+            a = a @ step.weights_t
+
+    def big_elementwise() -> None:
+        """What the forward pass does around each matmul of the big net at batch 64: bias,
+        activation, check (on the z values of a real call)."""
+        for step, values in zip(big_steps, big_values.layers, strict=True):
+            z = values.z.copy()
+            z += step.bias
+            step.activation(z)
+            dot_check(z)
+
+    big_values = forward(big, x_big, dtype="float32")
+
     pieces: dict[str, Callable[[], object]] = {
         "np.errstate enter+exit": errstate,
+        "np.errstate as decorator (forward's form)": errstate_decorated,
         "as_batch (asarray + isfinite)": lambda: as_batch(network, x, "float32"),
         "isfinite(z).all() 1x4": lambda: np.isfinite(z).all(),
         "math.isfinite(z.sum()) 1x4": lambda: math.isfinite(z.sum()),
+        "z.ravel() @ z.ravel() finite (forward's check) 1x4": lambda: dot_check(z),
         "isfinite(z).all() 64x512": lambda: np.isfinite(z_big).all(),
         "math.isfinite(z.sum()) 64x512": lambda: math.isfinite(z_big.sum()),
-        "LayerValues(...) (frozen dataclass)": lambda: LayerValues(z=z, a=z),
+        "z.ravel() @ z.ravel() finite (forward's check) 64x512": lambda: dot_check(z_big),
+        "LayerValues(...) (named tuple)": lambda: LayerValues(z=z, a=z),
+        "784-512-256-10 batch 64: the three matmuls alone": big_matmuls,
+        "784-512-256-10 batch 64: copy + bias + activation + check, all layers": big_elementwise,
         "catalog sigmoid 1x4 (masks)": lambda: sigmoid(z),
         "mask-free float64 sigmoid 1x4": lambda: _lean_sigmoid(z),
         "catalog relu 1x4 (where+astype)": lambda: relu(z),
