@@ -5,9 +5,9 @@ Every page of every test records what the browser asked for and what it logged. 
 to anything but 127.0.0.1 is refused, and at the end of each test the page must have made
 no such request, logged no console error (a CSP violation is logged as one) and fired no
 ``securitypolicyviolation`` event. The strict
-Content-Security-Policy of the briefing is enforced on the page: when the service does not
-send it yet, the request guard adds it to the page's response, so the page is always tested
-under it; :func:`test_security.test_the_page_runs_under_the_strict_csp` checks it is in force.
+Content-Security-Policy of the briefing comes from the service itself (``http/guard.py``);
+the request guard records that each document carried it, and
+:func:`test_security.test_the_page_runs_under_the_strict_csp` checks it is in force.
 
 Needs the ``playwright`` Python package and ``chromium`` (``apt-get install chromium``);
 playwright's own browser download is never used. Without them the tests skip, unless
@@ -38,8 +38,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _guard(explorer: Explorer) -> Callable[[Any], None]:
-    """Refuse every request off loopback; give the page the strict CSP if the service has
-    not sent one (recording which of the two happened)."""
+    """Refuse every request off loopback; record, for each document, whether the service
+    sent the strict CSP (the page is tested under the service's own header)."""
 
     def route(route: Any) -> None:
         url = route.request.url
@@ -51,12 +51,9 @@ def _guard(explorer: Explorer) -> Callable[[Any], None]:
             route.continue_()
             return
         response = route.fetch()
-        headers = dict(response.headers)
-        sent = "content-security-policy" in {k.lower() for k in headers}
-        explorer.csp_from_server.append(sent)
-        if not sent:
-            headers["Content-Security-Policy"] = STRICT_CSP
-        route.fulfill(response=response, headers=headers)
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        explorer.csp_from_server.append(headers.get("content-security-policy") == STRICT_CSP)
+        route.fulfill(response=response)
 
     return route
 
@@ -114,6 +111,7 @@ def make_explorer(browser: Any, live_server: str) -> Iterator[Callable[..., Expl
         hosts = {urlsplit(url).hostname for url in explorer.requested}
         assert hosts <= {"127.0.0.1"}, explorer.requested
         assert violations[id(explorer)] == explorer.expected_violations, "CSP violations"
+        assert all(explorer.csp_from_server), "a document came without the strict CSP"
 
 
 @pytest.fixture

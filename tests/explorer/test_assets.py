@@ -11,6 +11,8 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from tests.explorer.support import STRICT_CSP
+
 STATIC = Path(__file__).resolve().parents[2] / "service/src/nntrace_service/static/explorer"
 
 
@@ -80,10 +82,13 @@ def test_served_by_gunicorn(live_server: str) -> None:
     """The same through a real gunicorn: page, then each of its assets, compressed."""
     page = requests.get(f"{live_server}/", timeout=10)
     assert page.status_code == 200
+    assert page.headers["Content-Security-Policy"] == STRICT_CSP
     for url in asset_urls(page.text):
         asset = requests.get(live_server + url, timeout=10)
         assert asset.status_code == 200
         assert asset.headers["Content-Encoding"] == "gzip"
+        # nosniff: a script or stylesheet is used only under its own declared type
+        assert asset.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_vendored_libraries_carry_licence_and_pin() -> None:
