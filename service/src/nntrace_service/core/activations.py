@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -313,24 +313,31 @@ def lookup(name: str) -> Activation:
     return CATALOG[canonical]
 
 
-def bind_params(activation: Activation, given: Mapping[str, object]) -> BoundActivation:
-    """Check ``given`` against the activation's parameters and fill in defaults."""
-    known = {p.name: p for p in activation.parameters}
+def reject_unknown(title: str, known: Sequence[str], given: Mapping[str, object]) -> None:
+    """Every key of ``given`` must be one of ``known`` (the parameters of ``title``, in the
+    catalog's names or a framework's); the error lists them."""
     for name in given:
         if name not in known:
             allowed = ", ".join(known) or "none"
             raise InvalidParameterError(
-                f"{activation.name} has no parameter {name!r} (parameters: {allowed})",
-                location=(name,),
+                f"{title} has no parameter {name!r} (parameters: {allowed})", location=(name,)
             )
+
+
+def missing(title: str, name: str) -> InvalidParameterError:
+    """The error for a required parameter ``name`` of ``title`` that was not given."""
+    return InvalidParameterError(f"{title} needs parameter {name!r}", location=(name,))
+
+
+def bind_params(activation: Activation, given: Mapping[str, object]) -> BoundActivation:
+    """Check ``given`` against the activation's parameters and fill in defaults."""
+    reject_unknown(activation.name, [p.name for p in activation.parameters], given)
     params: dict[str, ParamValue] = {}
     for p in activation.parameters:
         if p.name in given:
             params[p.name] = p.check(given[p.name])
         elif p.required:
-            raise InvalidParameterError(
-                f"{activation.name} needs parameter {p.name!r}", location=(p.name,)
-            )
+            raise missing(activation.name, p.name)
         else:
             params[p.name] = p.default  # type: ignore[assignment]
     if activation.relation is not None:

@@ -30,6 +30,8 @@ from nntrace_service.core.activations import (
     ParamValue,
     bind_params,
     lookup,
+    missing,
+    reject_unknown,
     spelling_key,
 )
 from nntrace_service.core.errors import (
@@ -353,14 +355,7 @@ def _close(name: str, known: list[str]) -> list[str]:
 def _bind_spelling(spelling: Spelling, given: Mapping[str, object]) -> BoundActivation:
     """The framework's parameter names and defaults, turned into the catalog's."""
     activation = CATALOG[spelling.activation]
-    known = {p.name: p for p in spelling.parameters}
-    for key in given:
-        if key not in known:
-            allowed = ", ".join(known) or "none"
-            raise InvalidParameterError(
-                f"{spelling.title} has no parameter {key!r} (parameters: {allowed})",
-                location=(key,),
-            )
+    reject_unknown(spelling.title, [p.name for p in spelling.parameters], given)
     params: dict[str, object] = dict(spelling.fixed)
     for parameter in spelling.parameters:
         if parameter.name in given:
@@ -368,9 +363,7 @@ def _bind_spelling(spelling: Spelling, given: Mapping[str, object]) -> BoundActi
             if parameter.convert is not None:
                 value = parameter.convert(parameter.name, value)
         elif parameter.required:
-            raise InvalidParameterError(
-                f"{spelling.title} needs parameter {parameter.name!r}", location=(parameter.name,)
-            )
+            raise missing(spelling.title, parameter.name)
         elif parameter.convert is not None:
             value = parameter.convert(parameter.name, parameter.default)
         else:
