@@ -53,15 +53,12 @@ class LayerDef:
     name: str | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class Layer:
-    """One dense layer: ``activation(x @ weights.T + bias)``."""
+class Dense:
+    """The sizes of a dense layer, read off its ``(units, fan_in)`` weights: a
+    :class:`Layer` and its trace (:class:`~nntrace_service.core.trace.LayerTrace`) both
+    carry the matrix."""
 
-    name: str
     weights: Array
-    bias: Array
-    activation: BoundActivation
-    _converted: dict[str, tuple[Array, Array]] = field(default_factory=dict, repr=False)
 
     @property
     def units(self) -> int:
@@ -70,6 +67,17 @@ class Layer:
     @property
     def fan_in(self) -> int:
         return int(self.weights.shape[1])
+
+
+@dataclass(frozen=True, eq=False)
+class Layer(Dense):
+    """One dense layer: ``activation(x @ weights.T + bias)``."""
+
+    name: str
+    weights: Array
+    bias: Array
+    activation: BoundActivation
+    _converted: dict[str, tuple[Array, Array]] = field(default_factory=dict, repr=False)
 
     @property
     def output_size(self) -> int:

@@ -30,7 +30,7 @@ import numpy as np
 
 from nntrace_service.core import budget
 from nntrace_service.core.activations import Array
-from nntrace_service.core.network import ForwardResult, Layer
+from nntrace_service.core.network import Dense, ForwardResult, Layer
 from nntrace_service.core.numbers import (
     factor,
     factors,
@@ -119,7 +119,7 @@ class NodeTrace:
 
 
 @dataclass(frozen=True, eq=False)
-class LayerTrace:
+class LayerTrace(Dense):
     """One layer's calculation for every traced sample, as whole arrays.
 
     ``products[s, j, i] = weights[j, i] × inputs[s, i]`` (float64, as a learner multiplies),
@@ -150,14 +150,6 @@ class LayerTrace:
     def activation_of(self, node: int) -> str:
         """The activation label node ``node``'s line shows."""
         return self.activation if self.node_activations is None else self.node_activations[node]
-
-    @property
-    def units(self) -> int:
-        return int(self.weights.shape[0])
-
-    @property
-    def fan_in(self) -> int:
-        return int(self.weights.shape[1])
 
     def labels(self) -> list[str]:
         """``name[node]`` of every node."""
