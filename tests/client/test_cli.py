@@ -399,6 +399,8 @@ class TestFailures:
 
         assert run.returncode == 3
         assert "cannot reach the nntrace service" in run.stderr
+        # and where to look: a service to start, or the address to give
+        assert "`make serve`" in run.stderr and "--url or NNTRACE_URL" in run.stderr
 
     def test_timeout(self) -> None:
         """A service that never answers exits 3 with a timeout message."""
@@ -407,3 +409,4 @@ class TestFailures:
 
         assert run.returncode == 3
         assert "timed out" in run.stderr
+        assert "is the service running?" not in run.stderr  # it is: it answered the connect

@@ -39,6 +39,7 @@ from nntrace._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
+    APITimeoutError,
 )
 from nntrace._network import Network
 from nntrace._version import __version__
@@ -47,6 +48,13 @@ EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+
+UNREACHABLE_HINT = (
+    "nntrace: is the service running? Start one with `make serve` in a checkout (or "
+    "`docker run -p 8000:8000 nntrace`), or give its address with --url or NNTRACE_URL"
+)
+"""Printed under a refused or unresolvable connection: a newcomer's first run of the CLI
+usually has no service yet, or one on another port."""
 
 
 class UsageError(Exception):
@@ -76,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PROBLEM
     except APIConnectionError as error:
         print(f"nntrace: {error}", file=sys.stderr)
+        if not isinstance(error, APITimeoutError):  # nothing answered: say where to look
+            print(UNREACHABLE_HINT, file=sys.stderr)
         return EXIT_UNREACHABLE
     return EXIT_OK
 
