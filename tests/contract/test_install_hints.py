@@ -1,9 +1,11 @@
-"""Every ``pip install`` a user may copy quotes its extras.
+"""Every ``pip install`` a user may copy quotes its extras and names a wheel that exists.
 
 ``pip install ./client[plot,pandas]`` works in bash but fails in zsh (the default shell on
 macOS), where ``[...]`` is a glob: "no matches found". The READMEs, the examples, the
 Dockerfile and the hints the client and service print (``pip install 'nntrace-client[plot]'``)
-are scanned as text, so a new unquoted one fails here.
+are scanned as text, so a new unquoted one fails here. The same files may show the client
+wheel's file name (``pip install http://HOST/client/nntrace_client-0.1.0-py3-none-any.whl``);
+each must name the current version.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import nntrace
 from tests.support import ROOT
 
 INSTALL = re.compile(
@@ -77,3 +80,21 @@ def test_extras_are_quoted_everywhere() -> None:
 
     assert ROOT / "README.md" in files and ROOT / "client" / "README.md" in files
     assert offenders == []
+
+
+WHEEL_NAME = re.compile(r"nntrace_client-(?P<version>\d[\w.]*)-py3-none-any\.whl")
+
+
+def test_wheel_names_shown_are_this_version() -> None:
+    """A wheel URL shown anywhere (the PrairieLearn README's indented docker build, the
+    Dockerfile's comment, the spec) names the client's current version: after a version bump
+    the old name would be a 404 at ``/client/``. (test_readme checks the runnable blocks.)"""
+    shown = {
+        f"{path.relative_to(ROOT)}: {match['version']}"
+        for path in [*copied_files(), ROOT / "openapi.yaml"]
+        for match in WHEEL_NAME.finditer(path.read_text(errors="replace"))
+    }
+    stale = sorted(item for item in shown if not item.endswith(f": {nntrace.__version__}"))
+
+    assert any("prairielearn" in item for item in shown)
+    assert stale == []
