@@ -14,10 +14,11 @@
 # pip, the runc runtime when installed, host networking and explicit ulimits; with host
 # networking there is no -p, NNTRACE_BIND picks the port instead (8000 when free).
 #
-# Base image: pulled when missing. With no registry reachable the script says, in one line,
-# how to point BASE_IMAGE at a local image. A BASE_IMAGE named localhost/python-base:* is
-# built on the spot by make-base-image (a Debian bookworm image with python3 and python3-venv)
-# from NNTRACE_SHARED_DIR (default: ../shared beside the repository), which is how CI runs it.
+# Base image: used when present, pulled when missing. With no registry reachable the script
+# says, in one line, how to point BASE_IMAGE at a local image. A missing BASE_IMAGE named
+# localhost/python-base:* is built on the spot by make-base-image (a Debian bookworm image with
+# python3 and python3-venv) when NNTRACE_SHARED_DIR (default: ../shared beside the repository)
+# has it, which is how CI runs it.
 #
 # Steps: tools and base image, build, run, wait for /readyz, the image's own HEALTHCHECK,
 # evaluate the README's example network (the body of its node-by-node curl example) and check
@@ -111,11 +112,14 @@ ensure_tools() {
     for tool in "$ENGINE" curl python3; do
         command -v "$tool" >/dev/null || fail "$tool is not installed"
     done
-    if [[ "$BASE_IMAGE" == localhost/python-base:* ]]; then
-        [[ -x "$make_base" ]] || fail "$make_base not found (set NNTRACE_SHARED_DIR)"
+    # An image already here is used as it is (a plain clone has no shared/ beside it); a
+    # missing localhost/python-base:* is built when make-base-image is at hand (CI), any other
+    # missing image is pulled.
+    if "$ENGINE" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+        return 0
+    elif [[ "$BASE_IMAGE" == localhost/python-base:* && -x "$make_base" ]]; then
         "$make_base" "$BASE_IMAGE"
-    elif ! "$ENGINE" image inspect "$BASE_IMAGE" >/dev/null 2>&1 \
-        && ! "$ENGINE" pull "$BASE_IMAGE" >"$WORK/pull.log" 2>&1; then
+    elif ! "$ENGINE" pull "$BASE_IMAGE" >"$WORK/pull.log" 2>&1; then
         echo "container smoke: cannot pull $BASE_IMAGE (no registry reachable?); use a local" \
             "image with python3 and python3-venv: make container-test BASE_IMAGE=<image>" \
             "(e.g. localhost/python-base:bookworm from shared/container/make-base-image)"

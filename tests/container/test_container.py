@@ -105,6 +105,43 @@ def test_without_a_registry_one_line_says_what_to_do(tmp_path: Path) -> None:
     assert [e for e in done.stderr.splitlines() if not re.match(r"make(\[\d+\])?: \*\*\*", e)] == []
 
 
+# An engine that has the local base image already (and nothing else), and no registry.
+LOCAL_BASE_ENGINE = f"""#!/bin/sh
+case "$1 $2 $3" in
+  "image inspect {LOCAL_BASE}") exit 0 ;;
+esac
+case "$1" in
+  build) echo "fake engine: build reached" >&2; exit 99 ;;
+  image|inspect|rm) exit 125 ;;
+  pull) echo "Error: pinging container registry: no such host" >&2; exit 125 ;;
+esac
+echo "unexpected: $*" >&2; exit 99
+"""
+
+
+def test_a_local_base_image_is_used_without_shared(tmp_path: Path) -> None:
+    """The README's `make container-test BASE_IMAGE=localhost/python-base:bookworm` in a
+    plain clone, where the image exists but no shared/ folder does: the build starts on that
+    image (it used to stop at once with "make-base-image not found (set
+    NNTRACE_SHARED_DIR)")."""
+    engine = tmp_path / "podman"
+    engine.write_text(LOCAL_BASE_ENGINE)
+    engine.chmod(0o755)
+    env = {**os.environ, "NNTRACE_SHARED_DIR": str(tmp_path / "no-shared-here")}
+
+    done = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "container-test",
+         f"BASE_IMAGE={LOCAL_BASE}", f"NNTRACE_CONTAINER_ENGINE={engine}"],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+
+    output = done.stdout + done.stderr
+    assert done.returncode != 0  # the fake engine fails the build
+    assert "NNTRACE_SHARED_DIR" not in output and "cannot pull" not in output
+    assert "fake engine: build reached" in output
+    assert "FAIL in step 'build'" in output
+
+
 def test_smoke_script_defaults_to_the_official_base() -> None:
     """A plain clone builds on python:3.11-slim, as the Dockerfile and README say; the local
     Debian base is only CI's choice (passed in BASE_IMAGE)."""
