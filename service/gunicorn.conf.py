@@ -53,6 +53,10 @@ accesslog = os.environ.get("NNTRACE_ACCESS_LOG", "-" if _log_format == "text" el
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)sB %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn 24+ opens a control socket at ~/.gunicorn/gunicorn.ctl: one shared path for every
+# gunicorn of a user (replicas on one host, parallel tests), a write to a home directory that a
+# read-only container root may not allow, and a runtime management interface nntrace never uses.
+control_socket_disable = True
 
 # numpy is CPU-bound: one BLAS thread per worker keeps workers × threads within the cores.
 # Set here, in the arbiter, before any worker imports numpy; explicit settings win.
