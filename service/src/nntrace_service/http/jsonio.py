@@ -59,23 +59,54 @@ def loads(text: str | bytes | bytearray, *, max_depth: int | None = None) -> Any
 
 
 def _check_depth(data: Any, max_depth: int) -> None:
-    """Refuse nesting deeper than ``max_depth``, without recursion. Lists of numbers (nearly
-    all of a request's bytes) are passed over with one C-level pass over their types."""
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    """Refuse nesting deeper than ``max_depth``, without recursion.
+
+    A level-by-level pass counts the depth with no per-node bookkeeping: a list holding only
+    numbers (nearly all of a request's bytes) costs one C-level pass over its types, a list
+    holding only lists is handed on whole. Only a document found too deep is walked again,
+    depth first with linked parents, to name where (a path per node would cost its depth
+    for every node of a wide document).
+    """
+    level: list[Any] = [data]
+    depth = 0
+    while level:
+        if depth >= max_depth:
+            raise _too_deep(max_depth, _deep_path(data, max_depth), None)
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            if type(node) is dict:
+                below.extend(child for child in node.values() if type(child) in _CONTAINERS)
+            elif type(node) is list:
+                kinds = set(map(type, node))
+                if kinds == _LIST:
+                    below.extend(node)
+                elif not _CONTAINERS.isdisjoint(kinds):
+                    below.extend(child for child in node if type(child) in _CONTAINERS)
+        level = below
+
+
+def _deep_path(data: Any, max_depth: int) -> tuple[str | int, ...]:
+    """The path of the first container found at ``max_depth`` (there is one)."""
+    Link = tuple[Any, str | int] | None
+    stack: list[tuple[Any, int, Link]] = [(data, 0, None)]
     while stack:
-        node, path = stack.pop()
-        if len(path) >= max_depth:
-            raise _too_deep(max_depth, path, None)
+        node, depth, link = stack.pop()
+        if depth >= max_depth:
+            path: list[str | int] = []
+            while link is not None:
+                link, key = link
+                path.append(key)
+            return tuple(reversed(path))
         children: Iterable[tuple[str | int, Any]]
-        if isinstance(node, dict):
-            children = node.items()
-        elif not isinstance(node, list) or _CONTAINERS.isdisjoint(set(map(type, node))):
-            continue
-        else:
-            children = enumerate(node)
-        stack.extend((child, (*path, key)) for key, child in children if type(child) in _CONTAINERS)
+        children = node.items() if type(node) is dict else enumerate(node)
+        stack.extend(
+            (child, depth + 1, (link, key)) for key, child in children if type(child) in _CONTAINERS
+        )
+    return ()
 
 
+_LIST = {list}
 _CONTAINERS = frozenset({list, dict})
 
 
