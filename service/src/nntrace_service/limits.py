@@ -45,7 +45,12 @@ def _check(
 
 def validation_context(settings: Settings) -> dict[str, Any]:
     """What array validators need to refuse oversized arrays before converting them."""
-    return {"max_elements": max(settings.max_parameters, settings.max_batch * settings.max_units)}
+    return {
+        "max_elements": max(settings.max_parameters, settings.max_batch * settings.max_units),
+        "max_layers": settings.max_layers,
+        "max_batch": settings.max_batch,
+        "max_submissions": settings.max_submissions,
+    }
 
 
 def check_network(spec: NetworkSpec, settings: Settings) -> None:

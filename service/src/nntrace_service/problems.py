@@ -263,6 +263,11 @@ def from_validation(error: ValidationError, known: KnownFields | None = None) ->
     "Field required" beside it the consequence.
     """
     found = error.errors(include_url=False, include_input=True)
+    for e in found[:SCANNED_ERRORS]:
+        if e["type"] == "limit_exceeded":  # schemas.base.capped: a list too long to read
+            ctx, loc = e["ctx"], tuple(e["loc"])
+            what = str(loc[-1]).replace("_", " ") if loc else "items"
+            return limit_exceeded(what, ctx["limit"], ctx["count"], loc, ctx["setting"])
     located_errors = [
         ((*e["loc"], *e.get("ctx", {}).get("path", ())), e) for e in found[:SCANNED_ERRORS]
     ]

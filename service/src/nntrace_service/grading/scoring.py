@@ -231,7 +231,11 @@ def node_value_submission(
     strays: list[str] = []
     if isinstance(node_values, Mapping):
         found = [node_values.get(i) for i in ids]
-        strays = [str(key) for key in node_values if key not in ids]
+        known = set(ids)
+        unknown = [key for key in node_values if key not in known]
+        strays = [_shown(str(key)) for key in unknown[:MAX_STRAYS]]
+        if len(unknown) > MAX_STRAYS:
+            strays.append(f"… {len(unknown) - MAX_STRAYS} more")
     elif isinstance(node_values, list):
         found = [node_values[k] if k < len(node_values) else None for k in range(len(ids))]
     else:
@@ -255,6 +259,17 @@ def node_value_submission(
         else:
             submitted.append(rows_from_node_values(item, reference, f"test case {case.id!r}"))
     return submitted, []
+
+
+MAX_STRAYS = 20
+"""Unknown submission keys named in feedback (a submission can have a million)."""
+STRAY_CHARS = 64
+"""Characters of one unknown key quoted in feedback (a key can be megabytes)."""
+
+
+def _shown(key: str) -> str:
+    """A submitted key cut to ``STRAY_CHARS`` characters: feedback never echoes more."""
+    return key if len(key) <= STRAY_CHARS else key[:STRAY_CHARS] + f"… ({len(key)} characters)"
 
 
 def _stray_hint(case_id: str, strays: Sequence[str]) -> str:

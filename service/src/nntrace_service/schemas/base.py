@@ -6,7 +6,15 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -73,6 +81,31 @@ def _whole_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
         return int(value)
     return value
+
+
+def capped(setting: str) -> BeforeValidator:
+    """A list refused by its length alone when longer than the ``setting`` limit carried in
+    the validation context (``limits.validation_context``), before any item is validated:
+    a million invalid layers would otherwise cost a million items' validation and errors
+    (gigabytes) before the limit is looked at. The error becomes a limit-exceeded problem
+    naming the setting (``problems.from_validation``)."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        limit = (info.context or {}).get(setting)
+        if isinstance(value, list) and limit is not None and len(value) > limit:
+            raise PydanticCustomError(
+                "limit_exceeded",
+                "{count} items exceed the limit of {limit} (setting {variable})",
+                {
+                    "setting": setting,
+                    "variable": f"NNTRACE_{setting.upper()}",
+                    "limit": limit,
+                    "count": len(value),
+                },
+            )
+        return value
+
+    return BeforeValidator(check)
 
 
 Integer = Annotated[int, BeforeValidator(_whole_number)]

@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from nntrace_service.grading.formats import Format
 from nntrace_service.schemas.arrays import Rows, Vector
-from nntrace_service.schemas.base import RequestModel, ResponseModel
+from nntrace_service.schemas.base import RequestModel, ResponseModel, capped
 from nntrace_service.schemas.networks import NetworkSpec
 
 Profile = Literal["float64", "float64-strict", "float32", "hand"]
@@ -135,11 +135,13 @@ class GradeRequest(RequestModel):
     submission: Any = None
     """``{"kind": "node_values", "node_values": {case_id: {"layers": [[...], ...]}}}`` or
     ``{"kind": "network", "network": {...}}``; problems with it become feedback."""
-    submissions: list[BatchSubmission] | None = Field(default=None, min_length=1)
+    submissions: Annotated[list[BatchSubmission] | None, capped("max_submissions")] = Field(
+        default=None, min_length=1
+    )
     """Instead of `submission`: a whole class graded against the reference in one call (its
     forward pass shared); the answer is `{"results": [{"id", "result"}]}`, each `result` the
     document one submission would have got. JSON formats only."""
-    test_cases: list[GradeCase] = Field(min_length=1)
+    test_cases: Annotated[list[GradeCase], capped("max_batch")] = Field(min_length=1)
     tolerance: ToleranceSpec = Field(default_factory=ToleranceSpec)
     scoring: ScoringSpec = Field(default_factory=ScoringSpec)
     feedback: FeedbackSpec = Field(default_factory=FeedbackSpec)

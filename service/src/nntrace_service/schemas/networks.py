@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from nntrace_service.schemas.activations import LayerActivation
 from nntrace_service.schemas.arrays import BinaryArray, Matrix, Rows, Vector
-from nntrace_service.schemas.base import Dialect, Index, Integer, RequestModel, ResponseModel
+from nntrace_service.schemas.base import (
+    Dialect,
+    Index,
+    Integer,
+    RequestModel,
+    ResponseModel,
+    capped,
+)
 
 
 class LayerSpec(RequestModel):
@@ -32,7 +39,7 @@ class NetworkSpec(RequestModel):
     """A feed-forward network: an input size and dense layers."""
 
     input_size: Integer = Field(ge=1)
-    layers: list[LayerSpec] = Field(min_length=1)
+    layers: Annotated[list[LayerSpec], capped("max_layers")] = Field(min_length=1)
     dialect: Dialect | None = None
     """Read activation names, parameter names and defaults as Keras, PyTorch or ONNX write
     them (`{"name": "LeakyRelu", "alpha": 0.1}` under onnx). Without one: Keras's names and
@@ -53,7 +60,7 @@ class EvaluateRequest(RequestModel):
     """One row per sample; a single sample may be a flat list."""
     trace: Literal["none", "layers", "nodes"] = "layers"
     """`none`: outputs only; `layers`: every layer's values; `nodes`: also each node's calculation."""
-    samples: list[Index] | None = None
+    samples: Annotated[list[Index] | None, capped("max_batch")] = None
     """Which samples get node traces (default: all)."""
     gradients: bool = False
     """Add each layer's activation derivative and back-propagated gradient."""
