@@ -271,7 +271,9 @@ def main() -> int:
     report.extra["settings"] = {
         "workers": server_env()["WEB_CONCURRENCY"],
         "threads": server_env()["NNTRACE_THREADS"],
-        "worker_class": "sync (gunicorn.conf.py default)",
+        "worker_class": server_env().get(
+            "NNTRACE_WORKER_CLASS", "gevent (gunicorn.conf.py default)"
+        ),
         "wrk": f"-t{WRK_THREADS} -c{WRK_CONNECTIONS}, {duration:g} s x {rounds} rounds",
         "body_bytes": len(bodies["none"]),
         "batch": BATCH,
