@@ -43,9 +43,9 @@ def test_api_conforms(case: schemathesis.Case, live_server: str) -> None:
 
     if len(request_line.encode()) > REQUEST_LINE_LIMIT:
         assert response.status_code == 414, request_line[:200]
-        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.headers["content-type"] == ["application/problem+json"]
         problem = response.json()
         assert (problem["type"], problem["status"]) == ("about:blank", 414), problem
         assert len(response.content) <= 1024  # a short prefix of the line at most
-        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["x-content-type-options"] == ["nosniff"]
     case.validate_response(response, excluded_checks=CHECKS_EXCLUDED)
