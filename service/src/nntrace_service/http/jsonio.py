@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -62,8 +63,8 @@ def _check_depth(data: Any, max_depth: int) -> None:
     """Refuse nesting deeper than ``max_depth``, without recursion.
 
     A level-by-level pass counts the depth with no per-node bookkeeping: a list holding only
-    numbers (nearly all of a request's bytes) costs one C-level pass over its types, a list
-    holding only lists is handed on whole. Only a document found too deep is walked again,
+    numbers (nearly all of a request's bytes) costs one C-level pass over its types, and so
+    does a list of such lists (a matrix); other lists of lists are handed on whole. Only a document found too deep is walked again,
     depth first with linked parents, to name where (a path per node would cost its depth
     for every node of a wide document).
     """
@@ -80,6 +81,11 @@ def _check_depth(data: Any, max_depth: int) -> None:
             elif type(node) is list:
                 kinds = set(map(type, node))
                 if kinds == _LIST:
+                    # A matrix of numbers (the usual bulk) ends here, in one C-level pass.
+                    if depth < max_depth and _CONTAINERS.isdisjoint(
+                        set(map(type, chain.from_iterable(node)))
+                    ):
+                        continue
                     below.extend(node)
                 elif not _CONTAINERS.isdisjoint(kinds):
                     below.extend(child for child in node if type(child) in _CONTAINERS)
