@@ -21,7 +21,7 @@ COPY service/ /src/service/
 COPY client/ /src/client/
 # The client wheel goes apart from the service's: the service serves it at /client/.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    /opt/build-venv/bin/pip wheel --wheel-dir /wheels "/src/service[onnx]" \
+    /opt/build-venv/bin/pip wheel --wheel-dir /wheels "/src/service[onnx,postgres]" \
     && /opt/build-venv/bin/pip wheel --no-deps --wheel-dir /client-wheels /src/client
 
 
@@ -52,19 +52,23 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NNTRACE_GRACEFUL_TIMEOUT=10 \
     NNTRACE_BLAS_THREADS=1 \
     XDG_RUNTIME_DIR=/run/nntrace \
-    NNTRACE_CLIENT_WHEELS=/opt/nntrace/client
+    NNTRACE_CLIENT_WHEELS=/opt/nntrace/client \
+    NNTRACE_DATA_DIR=/data
 
 # The wheels are bind-mounted from the builder, never copied into a layer. pip and setuptools
 # (seeded by Python 3.11's venv) are removed afterwards: nothing installs at run time.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links=/wheels "nntrace-service[onnx]" \
+    && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links=/wheels "nntrace-service[onnx,postgres]" \
     && /opt/venv/bin/pip uninstall --yes --quiet setuptools pip \
     && groupadd --gid 10001 nntrace \
     && useradd --uid 10001 --gid nntrace --no-log-init --no-create-home --home-dir /app \
         --shell /usr/sbin/nologin nntrace \
-    && install --directory --owner=nntrace --group=nntrace --mode=0700 /run/nntrace
+    && install --directory --owner=nntrace --group=nntrace --mode=0700 /run/nntrace /data
 
+# The embedded store (SQLite) lives here; mount a volume to keep it, or set
+# NNTRACE_DATABASE_URL=postgresql+psycopg://... (psycopg is installed) to share one.
+VOLUME /data
 WORKDIR /app
 COPY service/gunicorn.conf.py /app/gunicorn.conf.py
 # The client wheel the service offers at /client/ (`pip install http://HOST/client/...whl`).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,12 +41,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     support.LIVE_PROCESSES_ALLOWED = item.get_closest_marker("live") is not None
 
 
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's NNTRACE_DATA_DIR: the embedded store of every app the tests build (never
+    the developer's own)."""
+    return tmp_path_factory.mktemp("nntrace-data")
+
+
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's NNTRACE_* variables out of the tests."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
+    """Keep the developer's NNTRACE_* variables out of the tests; the store goes to a
+    temporary directory."""
     for name in list(os.environ):
         if name.startswith("NNTRACE_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("NNTRACE_DATA_DIR", str(data_dir))
 
 
 @pytest.fixture(autouse=True)
@@ -72,10 +82,10 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+def live_server(data_dir: Path) -> Iterator[str]:
     """Base URL of the service under a real gunicorn process on loopback, shared by the
     whole session (tests that need special settings start their own)."""
-    with running_gunicorn() as base_url:
+    with running_gunicorn({"NNTRACE_DATA_DIR": str(data_dir)}) as base_url:
         yield base_url
 
 

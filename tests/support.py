@@ -70,7 +70,7 @@ def gunicorn_process(
 
 @contextmanager
 def running_gunicorn(
-    env: Mapping[str, str] | None = None, *, workers: int = 2, timeout: float = 30.0
+    env: Mapping[str, str] | None = None, *, workers: int = 2, timeout: float = 60.0
 ) -> Iterator[str]:
     """Start the service under a real gunicorn on loopback; yield its base URL.
 

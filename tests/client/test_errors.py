@@ -132,9 +132,14 @@ class TestCatalogue:
         status = SERVER_PROBLEM_TYPES[slug].status
         by_status = {
             400: nntrace.BadRequestError,
+            401: nntrace.AuthenticationError,
+            403: nntrace.PermissionDeniedError,
             404: nntrace.NotFoundError,
             405: nntrace.MethodNotAllowedError,
             408: nntrace.RequestTimeoutError,
+            409: nntrace.ConflictError,
+            412: nntrace.PreconditionFailedError,
+            428: nntrace.PreconditionRequiredError,
             413: nntrace.PayloadTooLargeError,
             415: nntrace.UnsupportedMediaTypeError,
             422: nntrace.UnprocessableEntityError,

@@ -40,8 +40,13 @@ def bad_layer() -> dict[str, Any]:
             "unknown-activation",
             "/reference/network/layers/0/activation",
         ),
-        ({"reference": {"network_id": "cs101-hw3-ref"}}, 422, "validation-error", "/reference"),
-        ({"reference": {}}, 422, "validation-error", "/reference"),
+        (
+            {"reference": {"network_id": "cs101-hw3-ref"}},
+            422,
+            "validation-error",
+            "/reference/network_id",
+        ),
+        ({"reference": {}}, 422, "validation-error", "/reference/network"),
         ({"test_cases": {"test_suite_id": "cs101"}}, 422, "validation-error", "/test_cases"),
         ({"test_cases": []}, 422, "validation-error", "/test_cases"),
         (
@@ -135,11 +140,16 @@ def test_bad_request_is_a_problem(
     assert pointer in [e["pointer"] for e in problem["errors"]], problem
 
 
-def test_stored_reference_explains_itself(client: FlaskClient) -> None:
-    """network_id is refused with a sentence saying to send the network inline."""
-    problem = client.post("/v1/grade", json=worked(reference={"network_id": "x"})).get_json()
+def test_unknown_stored_reference_is_not_found(client: FlaskClient) -> None:
+    """A well-formed id of no stored network is a 404 located at the id (stored references
+    themselves are tested in tests/store)."""
+    unknown = "nw_" + "A" * 22
+    response = client.post("/v1/grade", json=worked(reference={"network_id": unknown}))
+    problem = response.get_json()
 
-    assert "send the network inline" in problem["detail"]
+    assert response.status_code == 404
+    assert problem["type"] == "/problems/network-not-found"
+    assert problem["errors"][0]["pointer"] == "/reference/network_id"
 
 
 def test_unknown_format_parameter(client: FlaskClient) -> None:

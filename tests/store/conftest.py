@@ -11,11 +11,16 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
-from nntrace_service.store import Store
+from nntrace_service.app import create_app
+from nntrace_service.settings import Settings
+from nntrace_service.store import Scope, Store
 from tests import postgres
 
 _numbers = itertools.count()
@@ -45,3 +50,52 @@ def store(database_url: str) -> Iterator[Store]:
     opened = Store.open(database_url)
     yield opened
     opened.close()
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Tokens of keys for two courses and an admin."""
+
+    admin: str
+    write: str
+    grade: str
+    read: str
+    other_write: str
+    other_grade: str
+
+    def auth(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def store_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def store_app(store_settings: Settings) -> Iterator[Flask]:
+    app = create_app(store_settings)
+    yield app
+    app.extensions["nntrace.store"].close()
+
+
+@pytest.fixture
+def http(store_app: Flask) -> FlaskClient:
+    return store_app.test_client()
+
+
+@pytest.fixture
+def keys(store_app: Flask) -> Keys:
+    opened: Store = store_app.extensions["nntrace.store"]
+
+    def token(owner: str, scope: Scope) -> str:
+        return opened.create_key(owner, [scope])[1]
+
+    return Keys(
+        admin=token("ops", Scope.ADMIN),
+        write=token("cs101", Scope.WRITE),
+        grade=token("cs101", Scope.GRADE),
+        read=token("cs101", Scope.READ),
+        other_write=token("cs102", Scope.WRITE),
+        other_grade=token("cs102", Scope.GRADE),
+    )

@@ -30,7 +30,7 @@ def test_the_models_match_the_migrated_schema(store: Store) -> None:
     with store.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
-    assert engines.current_revision(store.engine) == engines.head_revision()
+    assert engines.current_revision(store.engine) == engines.head_revision() == engines.HEAD
 
 
 def test_upgrade_from_many_processes_at_once(database_url: str) -> None:

@@ -61,12 +61,12 @@ def test_a_stale_version_is_refused_and_changes_nothing(store: Store) -> None:
     assert [v for v, _ in store.versions(created.id)] == [1, 2]
 
 
-@pytest.mark.parametrize("version", [None, 1, 2])
+@pytest.mark.parametrize("version", [None, 0, 1, 2])
 def test_unknown_ids_and_versions_are_not_found(store: Store, version: int | None) -> None:
     created = store.create_network("cs101", fields())
     with pytest.raises(NetworkNotFound):
         store.get_network("nw_doesnotexist", version)
-    if version == 2:
+    if version in (0, 2):
         with pytest.raises(NetworkNotFound):
             store.get_network(created.id, version)
 

@@ -6,7 +6,7 @@ import base64
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote
@@ -33,10 +33,13 @@ from nntrace._results import (
     ImportedModel,
     Validation,
 )
+from nntrace._store import ApiKey, Stored, StoredNetwork, stored_reference
 from nntrace._version import __version__
 
 T = TypeVar("T")
 NetworkLike = Network | Mapping[str, Any]
+NetworkRef = NetworkLike | Stored | StoredNetwork
+"""A network inline, or stored (sent as ``network_id``)."""
 Timeout = float | tuple[float, float] | None
 Trace = Literal["none", "layers", "nodes"]
 TraceLayout = Literal["nodes", "columns"]
@@ -67,7 +70,9 @@ class Client:
     ...         print(node)
 
     ``base_url`` defaults to the ``NNTRACE_URL`` environment variable, then
-    ``http://127.0.0.1:8000``. ``timeout`` is ``(connect, read)`` seconds for each socket
+    ``http://127.0.0.1:8000``; ``api_key`` to ``NNTRACE_API_KEY`` (sent as ``Authorization:
+    Bearer``; needed for stored networks, and everywhere under ``NNTRACE_AUTH=all``).
+    ``timeout`` is ``(connect, read)`` seconds for each socket
     operation; ``deadline`` bounds a whole request (attempts, waits, body) and
     ``max_response_bytes`` the answer's size. A request is sent again (``max_retries`` times,
     waiting ``backoff_factor`` · 2ⁿ s plus up to ``backoff_jitter`` s, or what
@@ -95,6 +100,7 @@ class Client:
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         deadline: float | None = DEFAULT_DEADLINE,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        api_key: str | None = None,
     ) -> None:
         url = base_url or os.environ.get("NNTRACE_URL") or DEFAULT_BASE_URL
         if not url.startswith(("http://", "https://")):
@@ -128,6 +134,9 @@ class Client:
             "Accept": "application/json, application/problem+json",
             "User-Agent": f"nntrace-client/{__version__} python-requests/{requests.__version__}",
         }
+        key = api_key or os.environ.get("NNTRACE_API_KEY")
+        if key:
+            self._headers["Authorization"] = f"Bearer {key}"
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -312,10 +321,10 @@ class Client:
         payload = base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode("ascii")
         return f"{self.base_url}/explore#s={payload}"
 
-    def validate(self, network: NetworkLike, *, binary: bool = False) -> Validation:
+    def validate(self, network: NetworkRef, *, binary: bool = False) -> Validation:
         """The network as the service understands it, its sizes and whether it is linear;
         raises with pointers into the network when it is not valid."""
-        body = {"network": as_network_dict(network, binary=binary)}
+        body = _network_part(network, binary)
         return self._parse(
             self._request("POST", "/v1/networks/validate", json=body), Validation.from_dict
         )
@@ -336,7 +345,7 @@ class Client:
 
     def evaluate(
         self,
-        network: NetworkLike,
+        network: NetworkRef,
         inputs: Any,
         *,
         trace: Trace = "layers",
@@ -373,7 +382,7 @@ class Client:
             options["encoding"] = "base64"
         if output is not None:
             options["output"] = output
-        net = as_network_dict(network, binary=binary)
+        net = _network_part(network, binary)
         if batch_size is None:
             if samples is not None:
                 options["samples"] = list(samples)
@@ -393,8 +402,10 @@ class Client:
                 bar.update(chunk.stop - chunk.start)
         return _batching.merge(parts, samples)
 
-    def _evaluate_once(self, network: Any, inputs: Any, options: Mapping[str, Any]) -> Evaluation:
-        body = {"network": network, "inputs": inputs, **options}
+    def _evaluate_once(
+        self, network: Mapping[str, Any], inputs: Any, options: Mapping[str, Any]
+    ) -> Evaluation:
+        body = {**network, "inputs": inputs, **options}
         return self._parse(self._request("POST", "/v1/evaluate", json=body), Evaluation.from_dict)
 
     def compare_activations(
@@ -449,7 +460,7 @@ class Client:
 
     def grade(
         self,
-        reference: NetworkLike,
+        reference: NetworkRef,
         submission: Any,
         test_cases: Sequence[Mapping[str, Any]],
         *,
@@ -503,6 +514,101 @@ class Client:
             response, lambda data: {item["id"]: parse(item["result"]) for item in data["results"]}
         )
 
+    # ---- stored networks -----------------------------------------------------------------------
+
+    def push(
+        self,
+        network: NetworkLike,
+        name: str,
+        *,
+        description: str = "",
+        tags: Sequence[str] = (),
+        visibility: Literal["private", "unlisted", "public"] = "private",
+        hidden_weights: bool = False,
+    ) -> StoredNetwork:
+        """Store a network under the key's owner (``POST /v1/networks``, a ``write`` key)."""
+        body = _stored_body(network, name, description, tags, visibility, hidden_weights)
+        response = self._request("POST", "/v1/networks", json=body)
+        return self._parse(response, StoredNetwork.from_dict)
+
+    def pull(self, network_id: str, version: int | None = None) -> StoredNetwork:
+        """A stored network (its current version, or ``version``)."""
+        path = f"/v1/networks/{quote(network_id, safe='')}"
+        if version is not None:
+            path += f"/versions/{int(version)}"
+        return self._parse(self._request("GET", path), StoredNetwork.from_dict)
+
+    def update(
+        self,
+        current: StoredNetwork,
+        network: NetworkLike,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+        visibility: Literal["private", "unlisted", "public"] | None = None,
+        hidden_weights: bool | None = None,
+    ) -> StoredNetwork:
+        """A new version over ``current`` (sent as ``If-Match``): raises
+        :class:`PreconditionFailedError` if someone else wrote first; pull and try again."""
+        body = _stored_body(
+            network,
+            current.name if name is None else name,
+            current.description if description is None else description,
+            current.tags if tags is None else tags,
+            current.visibility if visibility is None else visibility,
+            current.hidden_weights if hidden_weights is None else hidden_weights,
+        )
+        response = self._request(
+            "PUT",
+            f"/v1/networks/{quote(current.id, safe='')}",
+            json=body,
+            headers={"If-Match": current.etag},
+        )
+        return self._parse(response, StoredNetwork.from_dict)
+
+    def delete(self, current: StoredNetwork) -> None:
+        """Delete a stored network (only if ``current`` is still its current version)."""
+        self._request(
+            "DELETE",
+            f"/v1/networks/{quote(current.id, safe='')}",
+            headers={"If-Match": current.etag},
+        )
+
+    def networks(
+        self, *, owner: str | None = None, tag: str | None = None, page_size: int = 50
+    ) -> Iterator[StoredNetwork]:
+        """Every stored network this key may list (its owner's and public ones), following
+        the cursor page after page."""
+        params: dict[str, Any] = {"limit": page_size}
+        params.update({k: v for k, v in (("owner", owner), ("tag", tag)) if v is not None})
+        while True:
+            page = self._parse(self._request("GET", "/v1/networks", params=params), dict)
+            for item in page["items"]:
+                yield StoredNetwork.from_dict(item)
+            if not page.get("next_cursor"):
+                return
+            params["cursor"] = page["next_cursor"]
+
+    # ---- keys (admin) ----------------------------------------------------------------------------
+
+    def create_key(self, owner: str, scopes: Sequence[str], name: str = "") -> ApiKey:
+        """A new API key (needs an admin key); its ``token`` is shown only now."""
+        body = {"owner": owner, "scopes": list(scopes), "name": name}
+        return self._parse(self._request("POST", "/v1/keys", json=body), ApiKey.from_dict)
+
+    def keys(self, owner: str | None = None) -> list[ApiKey]:
+        params = {"owner": owner} if owner is not None else None
+        return self._parse(
+            self._request("GET", "/v1/keys", params=params),
+            lambda data: [ApiKey.from_dict(k) for k in data["items"]],
+        )
+
+    def revoke_key(self, key_id: str) -> ApiKey:
+        """Revoke a key, at once."""
+        response = self._request("DELETE", f"/v1/keys/{quote(key_id, safe='')}")
+        return self._parse(response, ApiKey.from_dict)
+
 
 # ---- helpers -------------------------------------------------------------------------------------
 
@@ -512,6 +618,32 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray | np.generic):
         return value.tolist()
     raise TypeError(f"cannot write {type(value).__name__} into an explorer link")
+
+
+def _network_part(network: Any, binary: bool) -> dict[str, Any]:
+    """The request fields naming a network: inline, or stored (``network_id``)."""
+    stored = stored_reference(network)
+    if stored is not None:
+        return stored
+    return {"network": as_network_dict(network, binary=binary)}
+
+
+def _stored_body(
+    network: Any,
+    name: str,
+    description: str,
+    tags: Sequence[str],
+    visibility: str,
+    hidden_weights: bool,
+) -> dict[str, Any]:
+    return {
+        "network": as_network_dict(network, binary=False),
+        "name": name,
+        "description": description,
+        "tags": list(tags),
+        "visibility": visibility,
+        "hidden_weights": hidden_weights,
+    }
 
 
 def _query_value(value: float | bool | None) -> str:

@@ -10,7 +10,13 @@
     │   └── ResponseTooLargeError     an answer over ``max_response_bytes``
     └── APIStatusError                the service answered with an error status
         ├── BadRequestError           400 bad-request
+        ├── AuthenticationError       401 unauthorized (missing, unknown or revoked key)
+        ├── PermissionDeniedError     403 forbidden (the key lacks the scope)
         ├── NotFoundError             404 not-found
+        │   └── NetworkNotFoundError  network-not-found (also: someone else's private id)
+        ├── ConflictError             409 conflict (a network name already used)
+        ├── PreconditionFailedError   412 precondition-failed (stale If-Match: re-read)
+        ├── PreconditionRequiredError 428 precondition-required (If-Match missing)
         ├── MethodNotAllowedError     405 method-not-allowed
         ├── RequestTimeoutError       408 request-timeout
         ├── PayloadTooLargeError      413 payload-too-large
@@ -48,7 +54,9 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AmbiguousActivationError",
+    "AuthenticationError",
     "BadRequestError",
+    "ConflictError",
     "InternalServerError",
     "InvalidExpressionError",
     "InvalidModelError",
@@ -56,9 +64,13 @@ __all__ = [
     "LimitExceededError",
     "MethodNotAllowedError",
     "NNTraceError",
+    "NetworkNotFoundError",
     "NonFiniteResultError",
     "NotFoundError",
     "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "PreconditionRequiredError",
     "Problem",
     "ProblemItem",
     "RedirectNotFollowedError",
@@ -219,10 +231,46 @@ class BadRequestError(APIStatusError):
     slug = "bad-request"
 
 
+class AuthenticationError(APIStatusError):
+    """401: no API key where one is needed, or an unknown or revoked one."""
+
+    slug = "unauthorized"
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key is valid but its scope does not allow the operation."""
+
+    slug = "forbidden"
+
+
+class ConflictError(APIStatusError):
+    """409: the owner already has a network of that name."""
+
+    slug = "conflict"
+
+
+class PreconditionFailedError(APIStatusError):
+    """412: the network changed since its ETag was read; fetch it again."""
+
+    slug = "precondition-failed"
+
+
+class PreconditionRequiredError(APIStatusError):
+    """428: a write without If-Match."""
+
+    slug = "precondition-required"
+
+
 class NotFoundError(APIStatusError):
     """404: no such path."""
 
     slug = "not-found"
+
+
+class NetworkNotFoundError(NotFoundError):
+    """404: no stored network with that id and version visible to this key."""
+
+    slug = "network-not-found"
 
 
 class MethodNotAllowedError(APIStatusError):
@@ -334,7 +382,13 @@ PROBLEM_TYPES: dict[str, type[APIStatusError]] = {
     cls.slug: cls
     for cls in (
         BadRequestError,
+        AuthenticationError,
+        PermissionDeniedError,
         NotFoundError,
+        NetworkNotFoundError,
+        ConflictError,
+        PreconditionFailedError,
+        PreconditionRequiredError,
         MethodNotAllowedError,
         RequestTimeoutError,
         PayloadTooLargeError,
@@ -357,7 +411,12 @@ PROBLEM_TYPES: dict[str, type[APIStatusError]] = {
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    428: PreconditionRequiredError,
     405: MethodNotAllowedError,
     408: RequestTimeoutError,
     413: PayloadTooLargeError,

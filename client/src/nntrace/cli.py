@@ -10,9 +10,14 @@
     nntrace plot NAME... --out FILE.png
     nntrace grade GRADING.json SUBMISSION.json --format gradescope --out results.json
     nntrace import MODEL.onnx [--out NET.json] [--json]
+    nntrace networks push NET.json --name xor [--visibility public] [--hidden-weights]
+    nntrace networks pull NETWORK_ID [--version N] [--out NET.json]
+    nntrace networks list [--owner cs101] [--tag week1] [--json]
 
-Every command takes ``--url`` (default: ``$NNTRACE_URL``, then http://127.0.0.1:8000) and
-``--timeout``. Results go to stdout; stderr stays empty unless something fails.
+Every command takes ``--url`` (default: ``$NNTRACE_URL``, then http://127.0.0.1:8000),
+``--api-key`` (default: ``$NNTRACE_API_KEY``) and ``--timeout``. ``GRADING.json`` may name a
+stored reference with ``reference_id`` instead of holding it in ``reference``. Results go to
+stdout; stderr stays empty unless something fails.
 
 Exit codes (for shell scripts):
 
@@ -42,6 +47,7 @@ from nntrace._exceptions import (
     APITimeoutError,
 )
 from nntrace._network import Network
+from nntrace._store import Stored, StoredNetwork
 from nntrace._version import __version__
 
 EXIT_OK = 0
@@ -67,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         timeout = (min(3.05, args.timeout), args.timeout)
-        with Client(args.url, timeout=timeout, max_retries=args.retries) as client:
+        with Client(
+            args.url, timeout=timeout, max_retries=args.retries, api_key=args.api_key
+        ) as client:
             command: Callable[[Client, argparse.Namespace], None] = args.command
             command(client, args)
     except UsageError as error:
@@ -95,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--url", help="service base URL (default: $NNTRACE_URL or http://127.0.0.1:8000)"
     )
+    common.add_argument("--api-key", help="API key for stored networks (default: $NNTRACE_API_KEY)")
     common.add_argument(
         "--timeout",
         type=float,
@@ -261,6 +270,32 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the service's whole answer (network and notes)"
     )
     importer.set_defaults(command=_import)
+
+    networks = commands.add_parser(
+        "networks", help="stored networks: push, pull, list"
+    ).add_subparsers(title="networks commands", required=True, metavar="COMMAND")
+    push = networks.add_parser("push", parents=[common], help="store a network (a write key)")
+    push.add_argument("network", metavar="NET.json", help="network JSON file ('-' for stdin)")
+    push.add_argument("--name", required=True, help="unique among your owner's networks")
+    push.add_argument("--description", default="")
+    push.add_argument("--tag", action="append", default=[], help="a tag (repeat for several)")
+    push.add_argument("--visibility", choices=["private", "unlisted", "public"], default="private")
+    push.add_argument(
+        "--hidden-weights",
+        action="store_true",
+        help="a grading reference: others grade against it, never see its weights",
+    )
+    push.set_defaults(command=_push)
+    pull = networks.add_parser("pull", parents=[common], help="fetch a stored network's JSON")
+    pull.add_argument("network_id", metavar="NETWORK_ID")
+    pull.add_argument("--version", type=int, help="a version (default: the current one)")
+    pull.add_argument("--out", metavar="NET.json", help="file to write (default: stdout)")
+    pull.set_defaults(command=_pull)
+    listing = networks.add_parser("list", parents=[common], help="list stored networks")
+    listing.add_argument("--owner")
+    listing.add_argument("--tag")
+    listing.add_argument("--json", action="store_true", help="one JSON document per line")
+    listing.set_defaults(command=_list_networks)
     return parser
 
 
@@ -376,11 +411,22 @@ def _plot(client: Client, args: argparse.Namespace) -> None:
 def _grade(client: Client, args: argparse.Namespace) -> None:
     """Write the service's results document for ``--format`` exactly as it answered."""
     spec = _read_json(args.spec, "grading")
-    if not isinstance(spec, dict) or "reference" not in spec or "test_cases" not in spec:
-        raise UsageError(f"{args.spec}: expected an object with 'reference' and 'test_cases'")
+    if (
+        not isinstance(spec, dict)
+        or ("reference" not in spec and "reference_id" not in spec)
+        or "test_cases" not in spec
+    ):
+        raise UsageError(
+            f"{args.spec}: expected an object with 'reference' (or 'reference_id') and 'test_cases'"
+        )
     options = {k: spec.get(k) for k in ("tolerance", "scoring", "feedback", "suite")}
+    reference = (
+        Stored(spec["reference_id"], spec.get("reference_version"))
+        if "reference_id" in spec
+        else spec["reference"]
+    )
     result = client.grade(
-        spec["reference"],
+        reference,
         _read_json(args.submission, "submission"),
         spec["test_cases"],
         format=args.format,
@@ -487,6 +533,50 @@ def _import(client: Client, args: argparse.Namespace) -> None:
 
 def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _push(client: Client, args: argparse.Namespace) -> None:
+    document = _read_json(args.network, "network")
+    if not isinstance(document, dict):
+        raise UsageError(f"{args.network}: expected a network object")
+    network = document.get("network", document) if "input_size" not in document else document
+    stored = client.push(
+        network,
+        args.name,
+        description=args.description,
+        tags=args.tag,
+        visibility=args.visibility,
+        hidden_weights=args.hidden_weights,
+    )
+    print(f"{stored.id} version {stored.version} ({stored.name}, {stored.visibility})")
+
+
+def _pull(client: Client, args: argparse.Namespace) -> None:
+    stored = client.pull(args.network_id, args.version)
+    if stored.network is None:
+        raise UsageError(f"{stored.id}: its weights are hidden from this key")
+    text = json.dumps(stored.network, indent=2) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return
+    Path(args.out).write_text(text)
+
+
+def _list_networks(client: Client, args: argparse.Namespace) -> None:
+    for stored in client.networks(owner=args.owner, tag=args.tag):
+        if args.json:
+            print(json.dumps(_listed(stored)))
+        else:
+            tags = f"  [{', '.join(stored.tags)}]" if stored.tags else ""
+            hidden = " hidden-weights" if stored.hidden_weights else ""
+            print(
+                f"{stored.id}  v{stored.current_version}  {stored.owner}/{stored.name}  "
+                f"{stored.visibility}{hidden}{tags}"
+            )
+
+
+def _listed(stored: StoredNetwork) -> dict[str, Any]:
+    return {k: v for k, v in stored.__dict__.items() if v is not None}
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import numpy as np
 
 from nntrace._network import Network, as_network_dict
 from nntrace._wire import WHOLE_DOCUMENT, Wire
+from nntrace._store import stored_reference
 
 Format = Literal["native", "gradescope", "prairielearn", "junit"]
 FORMATS: tuple[str, ...] = ("native", "gradescope", "prairielearn", "junit")
@@ -43,8 +44,12 @@ def finite_json(value: Any) -> Any:
     return value
 
 
-def reference_body(reference: Network | Mapping[str, Any]) -> Any:
-    """``{"network": ...}`` for a network; a mapping with ``network`` passes through."""
+def reference_body(reference: Any) -> Any:
+    """``{"network": ...}`` for a network, ``{"network_id": ...}`` for a stored one; a mapping
+    with ``network`` passes through."""
+    stored = stored_reference(reference)
+    if stored is not None:
+        return stored
     if isinstance(reference, Mapping) and ("network" in reference or "network_id" in reference):
         return dict(reference)
     return {"network": as_network_dict(reference, binary=False)}
@@ -62,7 +67,11 @@ def submission_body(submission: Any) -> Any:
 
 def side_body(side: Any) -> Any:
     """One side of a comparison: a network (builder or dict with ``input_size``), a side
-    already wrapped (``{"network": ...}`` or ``{"layers": ...}``), or a list of layer values."""
+    already wrapped (``{"network": ...}`` or ``{"layers": ...}``), a stored network, or a list
+    of layer values."""
+    stored = stored_reference(side)
+    if stored is not None:
+        return stored
     if isinstance(side, Network):
         return {"network": side.to_dict(binary=False)}
     if isinstance(side, Mapping) and "input_size" in side:
@@ -253,7 +262,7 @@ def _differ(count: int) -> str:
 
 
 def grade_body(
-    reference: Network | Mapping[str, Any],
+    reference: Any,
     submission: Any,
     test_cases: Sequence[Mapping[str, Any]],
     options: Mapping[str, Any],

@@ -41,7 +41,25 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     p.slug: p
     for p in (
         ProblemType("bad-request", 400, "Malformed request", "Send a valid JSON document."),
+        ProblemType(
+            "unauthorized",
+            401,
+            "Missing or invalid API key",
+            "Send Authorization: Bearer <key>, with a key that has not been revoked.",
+        ),
+        ProblemType(
+            "forbidden",
+            403,
+            "Not allowed with this API key",
+            "Use a key of the network's owner with the scope the operation needs.",
+        ),
         ProblemType("not-found", 404, "Not found", "Check the path against /openapi.yaml."),
+        ProblemType(
+            "network-not-found",
+            404,
+            "No such stored network",
+            "Check the id and version; private networks exist only for their owner's keys.",
+        ),
         ProblemType(
             "method-not-allowed", 405, "Method not allowed", "Use a method the Allow header lists."
         ),
@@ -51,6 +69,18 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "Request body too slow",
             "Send the whole body without pausing (NNTRACE_CLIENT_TIMEOUT seconds at most "
             "between two packets).",
+        ),
+        ProblemType(
+            "conflict",
+            409,
+            "Conflicts with a stored network",
+            "Choose another name: each owner's network names are unique.",
+        ),
+        ProblemType(
+            "precondition-failed",
+            412,
+            "The network changed since you read it",
+            "GET it again, apply your change to the current version, and send its ETag.",
         ),
         ProblemType(
             "payload-too-large",
@@ -127,6 +157,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "Model has operators nntrace cannot express",
             "Replace or remove the nodes listed in 'nodes': dense layers (Gemm, MatMul + Add) "
             "and activation operators are supported.",
+        ),
+        ProblemType(
+            "precondition-required",
+            428,
+            "If-Match is required",
+            "Send If-Match with the ETag of the version you changed, so no update is lost.",
         ),
         ProblemType("internal-error", 500, "Internal server error", "Retry later or report it."),
         ProblemType("not-ready", 503, "Service not ready", "Retry after a moment."),

@@ -38,8 +38,7 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
     rendered on its own: ``{"results": [{"id", "result"}, ...]}``, ``result`` being exactly
     the document a single-submission request would have answered."""
     started = time.perf_counter()
-    assert body.reference.network is not None  # the request model requires it
-    reference = build(body.reference.network, current, ("reference", "network"))
+    reference = build(body.reference.spec, current, ("reference", "network"))
     cases = _cases(body, reference, current)
     limits.check_rows(reference, len(cases), current, ("test_cases",))
     graded = 1 if body.submissions is None else len(body.submissions)

@@ -95,7 +95,7 @@ def normalized(network: core.Network) -> dict[str, Any]:
 
 def evaluate(body: EvaluateRequest, settings: Settings) -> dict[str, Any]:
     """Run the request's inputs through its network and shape the response."""
-    network = build(body.network, settings, ("network",))
+    network = build(body.spec, settings, ("network",))
     batch = body.inputs.shape[0] if body.inputs.ndim == 2 else 1
     limits.check_rows(network, batch, settings, ("inputs",), derivatives=body.gradients)
     samples = _traced_samples(body, batch, network, settings)

@@ -3,8 +3,9 @@
 Lives here: ``body`` (``parse_body``), ``jsonio`` (orjson provider), ``requestid`` (WSGI
 middleware), ``guard`` (time budget and security headers, WSGI middleware), ``problems``
 (rendering and error handlers) and one blueprint module per area: ``health``,
-``activations``, ``networks``, ``grading``, ``docs``, ``metrics``, ``client``. Views parse
-the request, call a handler and return what it gives.
+``activations``, ``networks``, ``grading``, ``stored`` (stored networks and keys), ``v2``
+(the Open Inference Protocol), ``docs``, ``explorer``, ``metrics``, ``client``; ``auth``
+checks API keys. Views parse the request, call a handler and return what it gives.
 
 May import: Flask, werkzeug and every other part of the service (handlers, schemas,
 problems, settings, core for types). Nothing imports this package but ``app``.
@@ -16,6 +17,7 @@ from flask import Flask
 
 from nntrace_service.http import (
     activations,
+    auth,
     client,
     docs,
     explorer,
@@ -24,12 +26,15 @@ from nntrace_service.http import (
     metrics,
     networks,
     problems,
+    stored,
+    v2,
 )
 from nntrace_service.http.guard import Guard
 from nntrace_service.http.jsonio import OrjsonProvider
 from nntrace_service.http.requestid import RequestIdMiddleware
 from nntrace_service.observability.middleware import ObservedApp
 from nntrace_service.settings import Settings
+from nntrace_service.store import Store
 
 
 def install(app: Flask, settings: Settings) -> None:
@@ -44,8 +49,14 @@ def install(app: Flask, settings: Settings) -> None:
         request_log=settings.log_format == "json",
     )
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    # The store is opened (and migrated, under a lock) here, in each worker: it holds only a
+    # connection pool, so workers and replicas share nothing but the database.
+    app.extensions["nntrace.store"] = Store.open(
+        settings.store_url, migrate=settings.migrate_on_start
+    )
     problems.register(app)
-    for module in (health, activations, networks, grading, docs, explorer, client):
+    auth.install(app, settings)
+    for module in (health, activations, networks, grading, stored, v2, docs, explorer, client):
         app.register_blueprint(module.bp)
     if settings.metrics and not settings.metrics_bind:
         app.register_blueprint(metrics.bp)

@@ -11,7 +11,8 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from nntrace_service.grading import formats
-from nntrace_service.handlers import grading
+from nntrace_service.handlers import grading, stored
+from nntrace_service.http.auth import principal, store
 from nntrace_service.http.body import parse_body, settings
 from nntrace_service.problems import ApiError
 from nntrace_service.schemas.grading import CompareRequest, GradeRequest
@@ -24,6 +25,14 @@ def grade() -> Response:
     """Points and feedback for a submission, as native JSON, Gradescope's results.json,
     PrairieLearn's results object or JUnit XML."""
     body = parse_body(GradeRequest)
+    reference, record = stored.resolve(
+        store(), principal(), body.reference, settings(), ("reference",)
+    )
+    body = body.model_copy(update={"reference": reference})
+    if stored.weights_hidden(principal(), record):
+        # Reference calculation lines show the weights: a hidden reference gives none.
+        feedback = body.feedback.model_copy(update={"include_trace": "none"})
+        body = body.model_copy(update={"feedback": feedback})
     payload, content_type = grading.grade(body, _format(body.format), settings())
     return Response(payload, mimetype=content_type)
 
@@ -31,7 +40,14 @@ def grade() -> Response:
 @bp.post("/compare")
 def compare() -> dict[str, Any]:
     """Per-layer and per-node differences between a reference and a candidate."""
-    return grading.compare(parse_body(CompareRequest), settings())
+    body = parse_body(CompareRequest)
+    sides = {}
+    for name in ("reference", "candidate"):
+        # Comparisons show reference calculation lines: hidden weights are refused.
+        sides[name], _ = stored.resolve(
+            store(), principal(), getattr(body, name), settings(), (name,), weights_needed=True
+        )
+    return grading.compare(body.model_copy(update=sides), settings())
 
 
 def _format(in_body: formats.Format | None) -> formats.Format:

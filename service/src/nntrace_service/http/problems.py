@@ -59,6 +59,8 @@ def problem_response(
             {key: clip(str(value), 300) for key, value in item.items()}
             for item in errors[:MAX_ITEMS]
         ]
+    if request.path.startswith("/v2"):
+        body["error"] = body["detail"]  # the Open Inference Protocol's error member
     body.update({key: value for key, value in extensions.items() if value is not None})
     return Response(
         current_app.json.dumps(body),
@@ -79,11 +81,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
+        challenge = {"WWW-Authenticate": 'Bearer realm="nntrace"'} if error.status == 401 else {}
         return problem_response(
             error.slug,
             error.detail,
             status=error.status,
             errors=error.errors,
+            headers=challenge,
             **error.extensions,
         )
 

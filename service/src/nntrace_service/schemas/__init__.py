@@ -1,7 +1,8 @@
 """Wire models: what the API accepts and returns, as pydantic v2 models.
 
 Lives here: ``base`` (shared configuration, JSON number types), ``arrays`` (numeric arrays,
-nested lists or base64), ``activations``, ``networks``, ``grading``, ``problems``.
+nested lists or base64), ``activations``, ``networks``, ``grading``, ``problems``, ``store`` (stored
+networks and keys), ``oip`` (the Open Inference Protocol).
 :data:`OPENAPI_MODELS` is the one list ``scripts/openapi_sync.py`` generates the spec's
 schemas from.
 
@@ -46,7 +47,24 @@ from nntrace_service.schemas.networks import (
     NetworkSpec,
     ValidateResponse,
 )
+from nntrace_service.schemas.oip import (
+    InferenceRequest,
+    InferenceResponse,
+    ModelMetadata,
+    OipError,
+    ServerMetadata,
+)
 from nntrace_service.schemas.problems import Health, Problem
+from nntrace_service.schemas.store import (
+    ApiKeyInfo,
+    CreatedKey,
+    KeyCreateRequest,
+    KeyList,
+    NetworkPage,
+    NetworkVersions,
+    StoredNetwork,
+    StoredNetworkRequest,
+)
 
 __all__ = [
     "OPENAPI_MODELS",
@@ -55,9 +73,11 @@ __all__ = [
     "ActivationInfo",
     "ActivationList",
     "ActivationValues",
+    "ApiKeyInfo",
     "BinaryArray",
     "CompareRequest",
     "CompareResponse",
+    "CreatedKey",
     "EvaluateActivationRequest",
     "EvaluateRequest",
     "EvaluateResponse",
@@ -66,10 +86,21 @@ __all__ = [
     "GradeResponse",
     "Health",
     "ImportResponse",
+    "InferenceRequest",
+    "InferenceResponse",
+    "KeyCreateRequest",
+    "KeyList",
     "LayerSpec",
+    "ModelMetadata",
+    "NetworkPage",
     "NetworkRequest",
     "NetworkSpec",
+    "NetworkVersions",
+    "OipError",
     "Problem",
+    "ServerMetadata",
+    "StoredNetwork",
+    "StoredNetworkRequest",
     "ValidateResponse",
 ]
 
@@ -84,6 +115,9 @@ OPENAPI_MODELS: list[tuple[type[BaseModel], Literal["validation", "serialization
             ActivationExpression,
             GradeRequest,
             CompareRequest,
+            StoredNetworkRequest,
+            KeyCreateRequest,
+            InferenceRequest,
         )
     ),
     *(
@@ -101,6 +135,16 @@ OPENAPI_MODELS: list[tuple[type[BaseModel], Literal["validation", "serialization
             GradeBatchResponse,
             CompareResponse,
             ImportResponse,
+            StoredNetwork,
+            NetworkPage,
+            NetworkVersions,
+            ApiKeyInfo,
+            CreatedKey,
+            KeyList,
+            InferenceResponse,
+            ModelMetadata,
+            ServerMetadata,
+            OipError,
         )
     ),
 ]

@@ -132,3 +132,30 @@ class ResponseModel(BaseModel):
     """Shared configuration of response documents."""
 
     model_config = ConfigDict(use_attribute_docstrings=True, arbitrary_types_allowed=True)
+
+
+NETWORK_ID_PATTERN = r"^nw_[A-Za-z0-9_-]{22}$"
+NetworkId = Annotated[str, Field(pattern=NETWORK_ID_PATTERN)]
+"""A stored network's id: ``nw_`` and 22 URL-safe characters (128 random bits)."""
+VersionNumber = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole_number)]
+"""A version of a stored network (1 is the first)."""
+
+
+def one_network(network: object, network_id: object, version: object) -> None:
+    """A request names its network inline or by stored id, never both or neither; a version
+    only with an id."""
+    # ``path`` locates the error (problems.from_validation appends it to the model's place).
+    if network is None and network_id is None:
+        raise PydanticCustomError(
+            "missing",
+            "Field required: the network inline, or 'network_id' of a stored one",
+            {"path": ("network",)},
+        )
+    if network is not None and network_id is not None:
+        raise PydanticCustomError(
+            "one_of", "Give 'network' or 'network_id', not both", {"path": ("network_id",)}
+        )
+    if version is not None and network_id is None:
+        raise PydanticCustomError(
+            "version_without_id", "'version' needs 'network_id'", {"path": ("version",)}
+        )

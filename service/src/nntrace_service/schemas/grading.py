@@ -15,8 +15,14 @@ from pydantic_core import PydanticCustomError
 
 from nntrace_service.grading.formats import Format
 from nntrace_service.schemas.arrays import Rows, Vector
-from nntrace_service.schemas.base import RequestModel, ResponseModel, capped
-from nntrace_service.schemas.networks import NetworkSpec
+from nntrace_service.schemas.base import (
+    NetworkId,
+    RequestModel,
+    ResponseModel,
+    VersionNumber,
+    capped,
+)
+from nntrace_service.schemas.networks import NetworkReference, NetworkSpec
 
 Profile = Literal["float64", "float64-strict", "float32", "hand"]
 Visibility = Literal["visible", "after_due_date", "after_published", "hidden"]
@@ -52,24 +58,8 @@ class ToleranceSpec(RequestModel):
     """Per-layer overrides, by layer name."""
 
 
-class ReferenceSpec(RequestModel):
-    """The instructor's network, inline."""
-
-    network: NetworkSpec | None = None
-    network_id: str | None = Field(default=None, max_length=128)
-    """Stored references are not supported by this service; send ``network``."""
-
-    @model_validator(mode="after")
-    def _inline_only(self) -> ReferenceSpec:
-        if self.network_id is not None:
-            raise PydanticCustomError(
-                "unsupported",
-                "Stored references (network_id) are not supported by this service; send the "
-                "network inline as reference.network",
-            )
-        if self.network is None:
-            raise PydanticCustomError("missing", "reference.network is required")
-        return self
+class ReferenceSpec(NetworkReference):
+    """The instructor's network: inline (`network`) or stored (`network_id`, `version`)."""
 
 
 class GradeCase(RequestModel):
@@ -132,6 +122,29 @@ class GradeRequest(RequestModel):
     grading rules."""
 
     reference: ReferenceSpec
+    """The reference network; `reference_id` is a shorthand for a stored one."""
+    reference_id: NetworkId | None = None
+    """A stored reference's id: the same as `"reference": {"network_id": ...}`."""
+    reference_version: VersionNumber | None = None
+    """With `reference_id`: which version (default: the current one)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_by_id(cls, value: Any) -> Any:
+        """``reference_id`` (and ``reference_version``) become ``reference``."""
+        if not isinstance(value, dict) or "reference_id" not in value:
+            return value
+        if "reference" in value:
+            raise PydanticCustomError(
+                "one_of",
+                "Give 'reference' or 'reference_id', not both",
+                {"path": ("reference_id",)},
+            )
+        reference: dict[str, Any] = {"network_id": value["reference_id"]}
+        if value.get("reference_version") is not None:
+            reference["version"] = value["reference_version"]
+        return {**value, "reference": reference}
+
     submission: Any = None
     """``{"kind": "node_values", "node_values": {case_id: {"layers": [[...], ...]}}}`` or
     ``{"kind": "network", "network": {...}}``; problems with it become feedback."""
@@ -163,17 +176,28 @@ class GradeRequest(RequestModel):
 
 
 class Side(RequestModel):
-    """One side of a comparison: a network, or already computed layer values."""
+    """One side of a comparison: a network (inline or stored), or computed layer values."""
 
     network: NetworkSpec | None = None
+    network_id: NetworkId | None = None
+    """A stored network's id, instead of `network`."""
+    version: VersionNumber | None = None
+    """Which version of the stored network (default: the current one)."""
     layers: list[Any] | None = Field(default=None, min_length=1)
     """Activations per layer: one list per layer (one sample) or one row per sample;
     non-finite values as "NaN", "Infinity", "-Infinity"."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Side:
-        if (self.network is None) == (self.layers is None):
-            raise PydanticCustomError("one_of", "Give exactly one of 'network' and 'layers'")
+        given = [x is not None for x in (self.network, self.network_id, self.layers)]
+        if sum(given) != 1:
+            raise PydanticCustomError(
+                "one_of", "Give exactly one of 'network', 'network_id' and 'layers'"
+            )
+        if self.version is not None and self.network_id is None:
+            raise PydanticCustomError(
+                "version_without_id", "'version' needs 'network_id'", {"path": ("version",)}
+            )
         return self
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from nntrace_service.schemas.activations import LayerActivation
 from nntrace_service.schemas.arrays import BinaryArray, Matrix, Rows, Vector
@@ -12,9 +12,12 @@ from nntrace_service.schemas.base import (
     Dialect,
     Index,
     Integer,
+    NetworkId,
     RequestModel,
     ResponseModel,
+    VersionNumber,
     capped,
+    one_network,
 )
 
 
@@ -46,16 +49,34 @@ class NetworkSpec(RequestModel):
     defaults, and a foreign spelling whose frameworks disagree on a default is refused."""
 
 
-class NetworkRequest(RequestModel):
-    """A network to validate."""
+class NetworkReference(RequestModel):
+    """A network inline (`network`) or stored (`network_id`, optionally `version`)."""
 
-    network: NetworkSpec
+    network: NetworkSpec | None = None
+    network_id: NetworkId | None = None
+    """A stored network's id (POST /v1/networks), instead of `network`."""
+    version: VersionNumber | None = None
+    """Which version of the stored network (default: the current one)."""
+
+    @model_validator(mode="after")
+    def _one_network(self) -> NetworkReference:
+        one_network(self.network, self.network_id, self.version)
+        return self
+
+    @property
+    def spec(self) -> NetworkSpec:
+        """The inline network (stored ones are filled in by the view before handlers run)."""
+        assert self.network is not None, "network_id not resolved"
+        return self.network
 
 
-class EvaluateRequest(RequestModel):
-    """A network and the inputs to run through it."""
+class NetworkRequest(NetworkReference):
+    """A network to validate, inline or stored."""
 
-    network: NetworkSpec
+
+class EvaluateRequest(NetworkReference):
+    """A network (inline or stored) and the inputs to run through it."""
+
     inputs: Rows
     """One row per sample; a single sample may be a flat list."""
     trace: Literal["none", "layers", "nodes"] = "layers"

@@ -17,15 +17,18 @@ import fcntl
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+HEAD = "0001"
+"""The newest migration in ``migrations/versions`` (a test checks): a worker whose database
+is already there starts without importing Alembic."""
 IMMEDIATE = "nntrace_immediate"
 """Execution option: begin this connection's transaction with ``BEGIN IMMEDIATE`` (SQLite)."""
 _MIGRATION_LOCK_ID = 0x6E6E7472  # "nntr": the advisory lock key of migrations on PostgreSQL
@@ -70,6 +73,8 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def _alembic_config(connection: Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     location = resources.files("nntrace_service.store") / "migrations"
     config.set_main_option("script_location", str(location))
@@ -79,6 +84,9 @@ def _alembic_config(connection: Connection) -> Config:
 
 def head_revision() -> str:
     """The newest migration this package ships."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     location = resources.files("nntrace_service.store") / "migrations"
     config = Config()
     config.set_main_option("script_location", str(location))
@@ -89,12 +97,21 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None before the first)."""
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no alembic_version table yet
+        return None
+    return str(found) if found is not None else None
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema; safe to call from many processes at once."""
+    """Bring the database to the newest schema; safe to call from many processes at once,
+    and cheap (one query, no Alembic) when it is already there."""
+    if current_revision(engine) == HEAD:
+        return
+    from alembic import command
+
     with _migration_lock(engine), engine.connect() as connection:
         command.upgrade(_alembic_config(connection), "head")
         connection.commit()

@@ -302,7 +302,8 @@ class Store:
             network = session.get(Network, network_id)
             if network is None:
                 raise NetworkNotFound(network_id)
-            row = session.get(NetworkVersion, (network_id, version or network.current_version))
+            wanted = network.current_version if version is None else version
+            row = session.get(NetworkVersion, (network_id, wanted))
             if row is None:
                 raise NetworkNotFound(network_id)
             return _network_record(network, row)
