@@ -35,7 +35,7 @@ def request_stages(
     context = limits.validation_context(settings)
     document = provider.loads(body)
     request = EvaluateRequest.model_validate(document, context=context)
-    network = networks.build(request.network, settings, ("network",))
+    network = networks.build(request.spec, settings, ("network",))
 
     def post(client: Any) -> Callable[[], Any]:
         def call() -> Any:
@@ -54,7 +54,7 @@ def request_stages(
             "validate (pydantic + arrays)": lambda: EvaluateRequest.model_validate(
                 document, context=context
             ),
-            "build network": lambda: networks.build(request.network, settings, ("network",)),
+            "build network": lambda: networks.build(request.spec, settings, ("network",)),
             "forward": lambda: core.forward(network, request.inputs, dtype=request.dtype),
             "evaluate (build + forward + shape)": lambda: networks.evaluate(request, settings),
             "serialise response": lambda: provider.dumps(response),

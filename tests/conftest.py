@@ -23,7 +23,7 @@ from nntrace_service.settings import Settings
 from tests import support
 from tests.support import running_gunicorn
 
-LIVE_FIXTURES = frozenset({"live_server", "small_server", "limited_server", "browser"})
+LIVE_FIXTURES = frozenset({"live_server", "small_server", "limited_server", "browser", "oip"})
 """Fixtures that start gunicorn (or Chromium: ``browser``); a test using one is ``live``."""
 
 

@@ -18,6 +18,8 @@ from nntrace_service.store import Scope, Store
 from tests.store.test_http_networks import naive_forward
 from tests.support import ROOT, SEED_INPUTS, gunicorn_process, seed_network
 
+pytestmark = pytest.mark.live  # starts gunicorn
+
 
 @dataclass(frozen=True)
 class Live:

@@ -20,6 +20,8 @@ from nntrace_service.store import Scope, Store
 from tests import postgres
 from tests.support import ROOT, gunicorn_process
 
+pytestmark = pytest.mark.live  # starts gunicorn
+
 WRITERS = 8
 ROUNDS = 10
 WRITES = 1000

@@ -123,7 +123,7 @@ def test_model_metadata_lists_every_layer_output(oip: Oip) -> None:
 
 
 def _input(binary: bool, dtype: type = np.float64) -> triton.InferInput:
-    array = np.array(ROWS, dtype=dtype)
+    array: np.ndarray = np.array(ROWS, dtype=dtype)
     tensor = triton.InferInput(
         "input", list(array.shape), "FP64" if dtype is np.float64 else "FP32"
     )

@@ -154,7 +154,7 @@ def test_others_get_exactly_what_an_unknown_id_gets(
 
 def _normalized(response: TestResponse, network_id: str) -> Any:
     text = response.get_data(as_text=True).replace(network_id, "<id>")
-    if response.mimetype.endswith("json"):
+    if (response.mimetype or "").endswith("json"):
         body = response.get_json()
         if isinstance(body, dict):
             body.pop("request_id", None)

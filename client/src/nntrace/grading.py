@@ -19,8 +19,8 @@ from typing import Any, Literal
 import numpy as np
 
 from nntrace._network import Network, as_network_dict
-from nntrace._wire import WHOLE_DOCUMENT, Wire
 from nntrace._store import stored_reference
+from nntrace._wire import WHOLE_DOCUMENT, Wire
 
 Format = Literal["native", "gradescope", "prairielearn", "junit"]
 FORMATS: tuple[str, ...] = ("native", "gradescope", "prairielearn", "junit")
