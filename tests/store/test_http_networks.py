@@ -183,6 +183,26 @@ def test_evaluate_by_id_gives_the_stored_networks_values(http: FlaskClient, keys
                 assert row == pytest.approx(expected_row[layer_index], abs=1e-12)
 
 
+def test_a_stored_network_keeps_its_dialect(http: FlaskClient, keys: Keys) -> None:
+    """PyTorch's LeakyReLU has slope 0.01, Keras's 0.2: the stored definition must keep the
+    dialect it was written in, or evaluating it by id changes its values."""
+    network = {
+        "input_size": 1,
+        "dialect": "torch",
+        "layers": [{"activation": "LeakyReLU", "weights": [[1.0]], "bias": [0.0]}],
+    }
+    created = create(http, keys.write, network=network)
+    assert created["network"]["dialect"] == "torch"
+    response = http.post(
+        "/v1/evaluate",
+        json={"network_id": created["id"], "inputs": [[-2.0], [3.0]]},
+        headers=keys.auth(keys.read),
+    )
+    assert response.status_code == 200, response.get_json()
+    values = [row[0] for row in response.get_json()["layers"][0]["activations"]]
+    assert values == pytest.approx([-2.0 * 0.01, 3.0], abs=1e-15)
+
+
 def test_validate_and_compare_by_id(http: FlaskClient, keys: Keys) -> None:
     created = create(http, keys.write)
     auth = keys.auth(keys.read)

@@ -130,8 +130,13 @@ def definition_of(spec: NetworkSpec) -> dict[str, Any]:
         entry["activation"] = layer.activation
         entry["weights"] = layer.weights.tolist()
         entry["bias"] = layer.bias.tolist()
+        if layer.dialect is not None:
+            entry["dialect"] = layer.dialect
         layers.append(entry)
-    return {"input_size": spec.input_size, "layers": layers}
+    definition: dict[str, Any] = {"input_size": spec.input_size, "layers": layers}
+    if spec.dialect is not None:  # activations are read in it when the network is used
+        definition["dialect"] = spec.dialect
+    return definition
 
 
 def _fields(body: StoredNetworkRequest, settings: Settings) -> NetworkFields:
