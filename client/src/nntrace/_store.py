@@ -9,9 +9,10 @@ accepted: ``client.evaluate(Stored("nw_…"), inputs)``, ``client.grade(Stored(i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from nntrace._wire import Wire
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,15 @@ class Stored:
 
 
 @dataclass(frozen=True)
-class StoredNetwork:
+class StoredLayer(Wire):
+    """A stored network's layer as listings show it: its name and size, never its weights."""
+
+    name: str
+    units: int
+
+
+@dataclass(frozen=True)
+class StoredNetwork(Wire):
     """One version of a stored network, as the service shows it to this key."""
 
     id: str
@@ -47,13 +56,9 @@ class StoredNetwork:
     version_created_at: str
     input_size: int | None = None
     output_size: int | None = None
-    layers: list[dict[str, Any]] | None = None
+    layers: list[StoredLayer] | None = None
     network: dict[str, Any] | None = None
     """The definition; None in listings and where the weights are hidden from this key."""
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StoredNetwork:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
     @property
     def etag(self) -> str:
@@ -66,7 +71,7 @@ class StoredNetwork:
 
 
 @dataclass(frozen=True)
-class ApiKey:
+class ApiKey(Wire):
     """An API key; ``token`` only right after it was created (never shown again)."""
 
     id: str
@@ -77,10 +82,6 @@ class ApiKey:
     last_used_at: str | None
     revoked_at: str | None
     token: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ApiKey:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
 
 def stored_reference(network: Any) -> dict[str, Any] | None:
