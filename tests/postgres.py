@@ -4,6 +4,10 @@ a temporary directory, listening on a free loopback port, stopped by its PID.
 PostgreSQL refuses to run as root, so under root (CI) the cluster belongs to the
 ``postgres`` user (created by the Debian package) or ``nobody``, and its commands run through
 ``runuser``.
+
+The one helper for every test that needs PostgreSQL: the store's tests (a database per test
+on a throwaway cluster: :func:`postgres_server` and :func:`fresh_database`) and the topology
+test (replicas sharing one durable database: :func:`running_postgres`).
 """
 
 from __future__ import annotations
@@ -49,8 +53,13 @@ def _run_as() -> list[str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a cluster; yield the admin URL (``postgresql+psycopg://nntrace@127.0.0.1:PORT/``)."""
+def postgres_server(*, durable: bool = False) -> Iterator[str]:
+    """Start a cluster; yield the admin URL (``postgresql+psycopg://nntrace@127.0.0.1:PORT/``).
+
+    ``durable``: fsync on, as in production, for tests whose claim is that an acknowledged
+    write survives (the topology test); otherwise fsync is off, which loses nothing the
+    store's tests check (they kill clients, never the server) and makes a database per test
+    cheap."""
     bin_dir = binaries()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql)")
@@ -62,18 +71,17 @@ def postgres_server() -> Iterator[str]:
     data = root / "data"
     subprocess.run(
         [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--auth=trust",
-         "-E", "UTF8", "--no-sync", "--locale=C"],
+         "-E", "UTF8", "--locale=C", *([] if durable else ["--no-sync"])],
         check=True, capture_output=True,
     )  # fmt: skip
+    sync = "on" if durable else "off"
     port = free_port()
     log = (root / "server.log").open("wb")
     process = subprocess.Popen(
         [*prefix, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
          "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={root}",
          "-c", "max_connections=200", "-c", "shared_buffers=32MB",
-         # A throwaway cluster: the tests kill clients, never the server, so skipping fsync
-         # loses nothing they check, and makes CREATE DATABASE per test cheap.
-         "-c", "fsync=off", "-c", "full_page_writes=off"],
+         "-c", f"fsync={sync}", "-c", f"full_page_writes={sync}"],
         stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"postgresql+psycopg://{USER}@127.0.0.1:{port}/postgres"
@@ -131,3 +139,11 @@ def fresh_database(admin_url: str, name: str) -> str:
         # FILE_COPY: with fsync off, copying template0's files beats WAL-logging them.
         connection.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 STRATEGY FILE_COPY')
     return f"{base}/{name}"
+
+
+@contextmanager
+def running_postgres() -> Iterator[str]:
+    """A durable server with one empty database ``nntrace``; yield its URL. For tests that
+    start several services sharing one store."""
+    with postgres_server(durable=True) as admin_url:
+        yield fresh_database(admin_url, "nntrace")

@@ -130,3 +130,23 @@ def test_request_id_reaches_every_line_logged_during_a_request(
     inside, outside = (record for record in caplog.records if record.name == "nntrace_service.test")
     assert inside.request_id == "trace-me-42"  # type: ignore[attr-defined]
     assert outside.request_id == ""  # type: ignore[attr-defined]
+
+
+def test_the_request_line_names_the_key_id_never_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    """In JSON mode the request line of an authenticated request carries the API key's id;
+    the token itself appears on no line, and a request without a key has key_id null."""
+    from nntrace_service.store import Scope
+
+    app = create_app(Settings(log_format="json"))
+    record, token = app.extensions["nntrace.store"].create_key("logs", [Scope.READ])
+    client = app.test_client()
+    with caplog.at_level(logging.INFO, logger="nntrace_service.access"):
+        keyed = client.get("/v1/networks", headers={"Authorization": f"Bearer {token}"})
+        keyed.close()
+        anonymous = client.get("/v1/activations/relu")
+        anonymous.close()
+
+    assert keyed.status_code == 200 and anonymous.status_code == 200
+    lines = [r for r in caplog.records if r.name == "nntrace_service.access"]
+    assert [line.key_id for line in lines] == [record.id, None]  # type: ignore[attr-defined]
+    assert all(token not in json.dumps(vars(line), default=str) for line in caplog.records)

@@ -81,6 +81,49 @@ class TestInProcess:
         assert delta("nntrace_evaluation_parameters_sum") == 4 * 3 + 4 + 4 + 1
         assert delta("nntrace_trace_terms_sum") == 2 * (4 * 3 + 1 * 4)
 
+    def test_store_operations_by_outcome_with_their_duration(self, client: FlaskClient) -> None:
+        """Each store operation a request makes counts under its outcome, and its duration
+        is observed: a stored network (authenticate, create_network ok), the same name again
+        (conflict), an unknown id (get_network not_found)."""
+        from nntrace_service.store import Scope
+
+        store = client.application.extensions["nntrace.store"]
+        _, token = store.create_key("metrics", [Scope.WRITE])
+        auth = {"Authorization": f"Bearer {token}"}
+        body = {"name": "counted", "network": seed_network("relu")}
+        before = samples(client.get("/metrics", buffered=True).text)
+        assert (
+            client.post("/v1/networks", json=body, headers=auth, buffered=True).status_code == 201
+        )
+        assert (
+            client.post("/v1/networks", json=body, headers=auth, buffered=True).status_code == 409
+        )
+        unknown = "/v1/networks/nw_" + "A" * 22
+        assert client.get(unknown, headers=auth, buffered=True).status_code == 404
+        after = samples(client.get("/metrics", buffered=True).text)
+
+        def delta(operation: str, outcome: str) -> float:
+            key = (
+                "nntrace_store_operations_total",
+                (("operation", operation), ("outcome", outcome)),
+            )
+            return after.get(key, 0.0) - before.get(key, 0.0)
+
+        assert delta("authenticate", "ok") == 3
+        assert delta("create_network", "ok") == 1
+        assert delta("create_network", "conflict") == 1
+        assert delta("get_network", "not_found") == 1
+        durations = (
+            "nntrace_store_operation_duration_seconds_count",
+            (("operation", "create_network"),),
+        )
+        assert after[durations] - before.get(durations, 0.0) == 2
+        seconds = (
+            "nntrace_store_operation_duration_seconds_sum",
+            (("operation", "create_network"),),
+        )
+        assert after[seconds] > before.get(seconds, 0.0)
+
     def test_build_info_names_the_version(self, client: FlaskClient) -> None:
         """nntrace_build_info carries the running version as a label."""
         from nntrace_service import __version__

@@ -151,3 +151,30 @@ def test_tag_filter_matches_whole_tags(store: Store) -> None:
 
     assert _ids(store, CS101, tag="week1") == [week1.id]
     assert _ids(store, CS101, tag="week%") == []
+
+
+def test_the_observer_hears_every_operation_and_its_outcome(store: Store) -> None:
+    """What the metrics record: each operation once, with its outcome (ok, conflict,
+    not_found, invalid) and a positive duration; the refusal still reaches the caller."""
+    heard: list[tuple[str, str, float]] = []
+    store.observer = lambda operation, outcome, seconds: heard.append((operation, outcome, seconds))
+    created = store.create_network("cs101", fields())
+    with pytest.raises(NameTaken):
+        store.create_network("cs101", fields())
+    with pytest.raises(VersionConflict):
+        store.update_network(created.id, 7, fields(name="other"))
+    with pytest.raises(NetworkNotFound):
+        store.get_network("nw_" + "B" * 22)
+    assert store.authenticate("nntrace_0000000000000000_not-a-key") is None
+    with pytest.raises(ValueError):
+        store.create_key("not an owner!", [Scope.READ])
+
+    assert [(operation, outcome) for operation, outcome, _ in heard] == [
+        ("create_network", "ok"),
+        ("create_network", "conflict"),
+        ("update_network", "conflict"),
+        ("get_network", "not_found"),
+        ("authenticate", "not_found"),
+        ("create_key", "invalid"),
+    ]
+    assert all(seconds > 0 for _, _, seconds in heard)

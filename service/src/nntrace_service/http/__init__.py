@@ -32,6 +32,7 @@ from nntrace_service.http import (
 from nntrace_service.http.guard import Guard
 from nntrace_service.http.jsonio import OrjsonProvider
 from nntrace_service.http.requestid import RequestIdMiddleware
+from nntrace_service.observability.metrics import observe_store
 from nntrace_service.observability.middleware import ObservedApp
 from nntrace_service.settings import Settings
 from nntrace_service.store import Store
@@ -52,7 +53,9 @@ def install(app: Flask, settings: Settings) -> None:
     # The store is opened (and migrated, under a lock) here, in each worker: it holds only a
     # connection pool, so workers and replicas share nothing but the database.
     app.extensions["nntrace.store"] = Store.open(
-        settings.store_url, migrate=settings.migrate_on_start
+        settings.store_url,
+        migrate=settings.migrate_on_start,
+        observer=observe_store if settings.metrics else None,
     )
     problems.register(app)
     auth.install(app, settings)

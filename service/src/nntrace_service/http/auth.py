@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
+from nntrace_service.observability.middleware import KEY_ID_KEY
 from nntrace_service.problems import ApiError
 from nntrace_service.settings import Settings
 from nntrace_service.store import Principal, Store
@@ -60,6 +61,7 @@ def _caller(settings: Settings) -> Principal:
     record = store().authenticate(token.strip())
     if record is None:
         raise ApiError("unauthorized", "The API key is not valid: unknown or revoked.")
+    request.environ[KEY_ID_KEY] = record.id  # the request log's key_id: the id, never the key
     return record.principal
 
 

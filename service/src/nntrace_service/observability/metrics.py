@@ -53,8 +53,14 @@ TRACE_TERMS = Histogram(
 )
 STORE_OPERATIONS = Counter(
     "nntrace_store_operations",
-    "Store operations, by operation and outcome.",
+    "Store operations, by operation and outcome (ok, not_found, conflict, invalid, error).",
     ["operation", "outcome"],
+)
+STORE_LATENCY = Histogram(
+    "nntrace_store_operation_duration_seconds",
+    "Time of one store operation (its transaction, retries included).",
+    ["operation"],
+    buckets=_SECONDS,
 )
 BUILD_INFO = Gauge(
     "nntrace_build_info",
@@ -63,6 +69,13 @@ BUILD_INFO = Gauge(
     multiprocess_mode="max",
 )
 BUILD_INFO.labels(__version__, platform.python_version(), np.__version__).set(1)
+
+
+def observe_store(operation: str, outcome: str, seconds: float) -> None:
+    """The store's observer (``Store.open(observer=...)``): one operation done. Labels stay
+    bounded: operations are the Store's method names, outcomes a fixed set."""
+    STORE_OPERATIONS.labels(operation, outcome).inc()
+    STORE_LATENCY.labels(operation).observe(seconds)
 
 
 def multiprocess() -> bool:

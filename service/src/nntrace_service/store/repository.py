@@ -9,13 +9,15 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import json
 import re
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +28,51 @@ from nntrace_service.store import tokens
 from nntrace_service.store.access import Principal, Scope, Visibility
 from nntrace_service.store.errors import NameTaken, NetworkNotFound, VersionConflict
 from nntrace_service.store.models import ApiKey, Network, NetworkVersion
+
+Observer = Callable[[str, str, float], None]
+"""Told of every store operation: its name, its outcome and how long it took in seconds.
+The service passes one that records Prometheus metrics; the store itself knows nothing of
+metrics."""
+OUTCOMES: dict[type[Exception], str] = {
+    NetworkNotFound: "not_found",
+    VersionConflict: "conflict",
+    NameTaken: "conflict",
+    ValueError: "invalid",
+}
+"""Outcomes of the expected refusals; any other exception (the database failing) is
+``error``, a return value ``ok`` (``not_found`` when a lookup finds nothing)."""
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _observed(
+    method: Callable[Concatenate[Store, _P], _R],
+) -> Callable[Concatenate[Store, _P], _R]:
+    """Report the call to the store's observer, if it has one."""
+    operation = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(store: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if store.observer is None:
+            return method(store, *args, **kwargs)
+        started, outcome = time.perf_counter(), "error"
+        try:
+            result = method(store, *args, **kwargs)
+            outcome = "not_found" if result is None and operation in _LOOKUPS else "ok"
+            return result
+        except Exception as error:
+            outcome = next(
+                (name for kind, name in OUTCOMES.items() if isinstance(error, kind)), "error"
+            )
+            raise
+        finally:
+            store.observer(operation, outcome, time.perf_counter() - started)
+
+    return wrapper
+
+
+_LOOKUPS = frozenset({"authenticate", "get_key", "revoke_key"})
+"""Operations that answer None for "no such key" (or a revoked one)."""
 
 OWNER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 """Owner names: a course or team, e.g. ``cs101``."""
@@ -156,16 +203,18 @@ class NetworkFields:
 class Store:
     """Networks and keys in one database. Thread-safe; holds only a connection pool."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, observer: Observer | None = None) -> None:
         self.engine = engine
+        self.observer = observer
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Open the database at ``url``, migrating it to the newest schema first."""
+    def open(cls, url: str, *, migrate: bool = True, observer: Observer | None = None) -> Store:
+        """Open the database at ``url``, migrating it to the newest schema first;
+        ``observer`` hears of every operation after that."""
         engine = engines.make_engine(url)
         if migrate:
             engines.upgrade(engine)
-        return cls(engine)
+        return cls(engine, observer)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -190,6 +239,7 @@ class Store:
 
     # ---- keys ----------------------------------------------------------------------------------
 
+    @_observed
     def create_key(
         self, owner: str, scopes: Sequence[Scope], name: str = ""
     ) -> tuple[ApiKeyRecord, str]:
@@ -213,6 +263,7 @@ class Store:
             session.add(row)
         return _key_record(row), token
 
+    @_observed
     def authenticate(self, token: str) -> ApiKeyRecord | None:
         """The live key a token belongs to, or None (unknown, malformed or revoked); notes
         the use in ``last_used_at``."""
@@ -239,6 +290,7 @@ class Store:
                 )
         return record
 
+    @_observed
     def list_keys(self, owner: str | None = None) -> list[ApiKeyRecord]:
         """Every key (of one owner), oldest first."""
         query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
@@ -247,11 +299,13 @@ class Store:
         with self._read() as session:
             return [_key_record(row) for row in session.scalars(query)]
 
+    @_observed
     def get_key(self, key_id: str) -> ApiKeyRecord | None:
         with self._read() as session:
             row = session.get(ApiKey, key_id)
             return _key_record(row) if row is not None else None
 
+    @_observed
     def revoke_key(self, key_id: str) -> ApiKeyRecord | None:
         """Revoke a key (at once, for every process sharing the database); None if unknown.
         Revoking twice keeps the first time."""
@@ -265,6 +319,7 @@ class Store:
 
     # ---- networks ------------------------------------------------------------------------------
 
+    @_observed
     def create_network(self, owner: str, fields: NetworkFields, *, by: str = "") -> NetworkRecord:
         """Store version 1 of a new network under an unguessable id (128 random bits)."""
         now = _now()
@@ -296,6 +351,7 @@ class Store:
             raise NameTaken(fields.name) from None
         return _network_record(network, version)
 
+    @_observed
     def get_network(self, network_id: str, version: int | None = None) -> NetworkRecord:
         """One version (default: the current one) with its definition."""
         with self._read() as session:
@@ -308,6 +364,7 @@ class Store:
                 raise NetworkNotFound(network_id)
             return _network_record(network, row)
 
+    @_observed
     def find_network(self, owner: str, name: str) -> NetworkRecord:
         """The current version of the owner's network called ``name``."""
         with self._read() as session:
@@ -321,6 +378,7 @@ class Store:
                 raise NetworkNotFound(name)
             return _network_record(network, row)
 
+    @_observed
     def versions(self, network_id: str) -> list[tuple[int, datetime]]:
         """Every version of a network, oldest first."""
         with self._read() as session:
@@ -331,6 +389,7 @@ class Store:
             ).all()
             return [(v, c) for v, c in rows]
 
+    @_observed
     def update_network(
         self, network_id: str, expected_version: int, fields: NetworkFields, *, by: str = ""
     ) -> NetworkRecord:
@@ -376,6 +435,7 @@ class Store:
             raise NameTaken(fields.name) from None
         return self.get_network(network_id, expected_version + 1)
 
+    @_observed
     def delete_network(self, network_id: str, expected_version: int | None = None) -> None:
         """Delete a network and all its versions (only if still at ``expected_version``)."""
         with self._write() as session:
@@ -389,6 +449,7 @@ class Store:
             session.execute(delete(NetworkVersion).where(NetworkVersion.network_id == network_id))
             session.execute(delete(Network).where(Network.id == network_id))
 
+    @_observed
     def list_networks(
         self,
         viewer: Principal,
@@ -425,6 +486,7 @@ class Store:
         more = len(rows) > limit
         return Page(items=items, next_cursor=_encode_cursor(rows[limit - 1]) if more else None)
 
+    @_observed
     def count_networks(self) -> int:
         with self._read() as session:
             return session.scalar(select(func.count()).select_from(Network)) or 0

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
+from tests.postgres import running_postgres
 from tests.support import free_port, seed_network
 from tests.topology.load import Prober, Tricklers, run_wrk, wrk_result
 from tests.topology.nginx import running_nginx
-from tests.topology.postgres import running_postgres
 from tests.topology.replicas import Replica
 
 pytestmark = [
