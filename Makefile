@@ -100,7 +100,8 @@ dist: $(BIN)/.installed  ## Build the service and client wheels into dist/ (pyth
 
 gradescope-zip: $(CLIENT_WHEEL)  ## dist/gradescope-autograder.zip: the Gradescope example with the client wheel.
 	$(BIN)/python scripts/gradescope_zip.py --wheel $(CLIENT_WHEEL) \
-		--out $(DIST)/gradescope-autograder.zip $(if $(NNTRACE_URL),--url "$(NNTRACE_URL)")
+		--out $(DIST)/gradescope-autograder.zip $(if $(NNTRACE_URL),--url "$(NNTRACE_URL)") \
+		$(if $(GRADING),--grading "$(GRADING)") $(if $(NNTRACE_API_KEY),--api-key-from-env)
 
 clean:
 	rm -rf $(VENV) $(DIST) .pytest_cache .mypy_cache .ruff_cache

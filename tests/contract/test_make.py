@@ -154,6 +154,29 @@ def test_gradescope_zip(tmp_path: Path) -> None:
     assert archive.read("grading.json") == (ROOT / "examples/gradescope/grading.json").read_bytes()
 
 
+def test_gradescope_zip_with_a_stored_reference(tmp_path: Path) -> None:
+    """`make gradescope-zip GRADING=….stored.json NNTRACE_API_KEY=…` packs that grading
+    file as grading.json and the key as nntrace_api_key (readable by its owner only); the
+    key is taken from the environment, never from the command line."""
+    key = "nntrace_0123456789abcdef_secret-part"
+    done = subprocess.run(
+        make("gradescope-zip", f"DIST={tmp_path}", "GRADING=examples/gradescope/grading.stored.json"),
+        env={**environment(), "NNTRACE_API_KEY": key}, capture_output=True, text=True,
+        timeout=600, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert key not in done.stdout + done.stderr
+    archive = zipfile.ZipFile(tmp_path / "gradescope-autograder.zip")
+    assert archive.namelist() == [
+        "setup.sh", "run_autograder", "grading.json", WHEEL, "nntrace_api_key",
+    ]  # fmt: skip
+    assert archive.read("nntrace_api_key") == f"{key}\n".encode()
+    assert archive.getinfo("nntrace_api_key").external_attr >> 16 & 0o777 == 0o600
+    stored = (ROOT / "examples/gradescope/grading.stored.json").read_bytes()
+    assert archive.read("grading.json") == stored
+
+
 @pytest.mark.parametrize(
     "target", ["test", "lint", "typecheck", "openapi", "bench", "container-test"]
 )

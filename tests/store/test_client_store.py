@@ -152,9 +152,14 @@ def test_cli_grade_with_reference_id(
     assert sum(t["score"] for t in json.loads(out.read_text())["tests"]) == pytest.approx(1.0)
 
 
-def test_gradescope_example_with_a_stored_reference(live: Live, tmp_path: Path) -> None:
+@pytest.mark.parametrize("given_by", ["environment", "zip files"])
+def test_gradescope_example_with_a_stored_reference(
+    live: Live, tmp_path: Path, given_by: str
+) -> None:
     """examples/gradescope with grading.stored.json: the reference pushed hidden, the
-    autograder given only its id and a grade key, the results as with the inline reference."""
+    autograder given only its id and a grade key, the results as with the inline reference.
+    The address and key come from the environment or, as on Gradescope (which has no place
+    for environment variables), from the files `make gradescope-zip` packs."""
     import shutil
     import subprocess
     import sys
@@ -163,7 +168,9 @@ def test_gradescope_example_with_a_stored_reference(live: Live, tmp_path: Path) 
     inline = json.loads((examples / "grading.json").read_text())
     with nntrace.Client(live.url, api_key=live.write) as instructor:
         stored = instructor.push(
-            inline["reference"]["network"], "gradescope-hw", hidden_weights=True
+            inline["reference"]["network"],
+            f"gradescope-hw-{given_by.replace(' ', '-')}",
+            hidden_weights=True,
         )
     spec = json.loads((examples / "grading.stored.json").read_text())
     spec["reference_id"] = stored.id
@@ -171,12 +178,12 @@ def test_gradescope_example_with_a_stored_reference(live: Live, tmp_path: Path) 
     (root / "source").mkdir(parents=True)
     (root / "source" / "grading.json").write_text(json.dumps(spec))
     shutil.copytree(examples / "sample_submission", root / "submission")
-    env = {
-        **os.environ,
-        "NNTRACE_URL": live.url,
-        "NNTRACE_API_KEY": live.grade,
-        "NNTRACE_AUTOGRADER_ROOT": str(root),
-    }
+    env = {**os.environ, "NNTRACE_AUTOGRADER_ROOT": str(root)}
+    if given_by == "environment":
+        env.update(NNTRACE_URL=live.url, NNTRACE_API_KEY=live.grade)
+    else:
+        (root / "source" / "nntrace_url").write_text(f"{live.url}\n")
+        (root / "source" / "nntrace_api_key").write_text(f"{live.grade}\n")
 
     done = subprocess.run(
         [sys.executable, str(examples / "run_autograder")],
