@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import json
 import os
 import socket
 import time
@@ -23,7 +24,7 @@ from flask.testing import FlaskClient
 
 from nntrace_service.app import create_app
 from nntrace_service.settings import Settings
-from tests.support import free_port, gunicorn_process
+from tests.support import free_port, gunicorn_process, seed_network
 
 CLIENT_TIMEOUT = 2.0
 """NNTRACE_CLIENT_TIMEOUT of the test server: how long a stalled body may wait (10 s by
@@ -189,7 +190,18 @@ class SocketTransport:
 
 
 @pytest.fixture(scope="session")
-def attack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
+def model_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A read-only OIP model repository holding ``seed`` (version 1), Triton's layout."""
+    root = tmp_path_factory.mktemp("models")
+    (root / "seed" / "1").mkdir(parents=True)
+    (root / "seed" / "1" / "network.json").write_text(json.dumps(seed_network()))
+    return root
+
+
+@pytest.fixture(scope="session")
+def attack_server(
+    tmp_path_factory: pytest.TempPathFactory, model_repository: Path
+) -> Iterator[GunicornServer]:
     """gunicorn with the default limits, 2 workers, access log on, and a short
     NNTRACE_CLIENT_TIMEOUT (see :data:`CLIENT_TIMEOUT`)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NNTRACE_")}
@@ -197,6 +209,8 @@ def attack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn
         WEB_CONCURRENCY=str(WORKERS),
         NNTRACE_ACCESS_LOG="-",
         NNTRACE_CLIENT_TIMEOUT=str(CLIENT_TIMEOUT),
+        NNTRACE_DATA_DIR=str(tmp_path_factory.mktemp("attack-store")),
+        NNTRACE_MODEL_REPOSITORY=str(model_repository),
     )
     log = tmp_path_factory.mktemp("gunicorn") / f"attacks-{free_port()}.log"
     with gunicorn_process(environment, log, timeout=60) as (base_url, _):
@@ -206,7 +220,8 @@ def attack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn
 def make_transport(name: str, request: pytest.FixtureRequest) -> Transport:
     """The default-settings service over the transport called ``name``."""
     if name == "flask":
-        return FlaskTransport(create_app(Settings()).test_client())
+        repository = request.getfixturevalue("model_repository")
+        return FlaskTransport(create_app(Settings(model_repository=repository)).test_client())
     return SocketTransport(request.getfixturevalue("attack_server"))
 
 

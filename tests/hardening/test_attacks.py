@@ -160,6 +160,34 @@ def layer_parameter(value: str) -> bytes:
     return b'{"network":{"input_size":1,"layers":[' + layer + b']},"inputs":[[1]]}'
 
 
+OIP_INFER = "/v2/models/seed/infer"
+"""A model of the read-only repository both transports serve (``model_repository``)."""
+
+
+def oip_body(
+    shape: list[int] | None,
+    data: list[float] | None,
+    parameters: dict[str, Any] | None = None,
+    outputs: list[dict[str, Any]] | None = None,
+) -> bytes:
+    """An inference request; ``shape`` None: a batch of 400 digits (kept exact by the
+    parser, so the limit must compare it without a float)."""
+    tensor: dict[str, Any] = {"name": "input", "datatype": "FP64", "shape": shape or [0, 3]}
+    if data is not None:
+        tensor["data"] = data
+    if parameters is not None:
+        tensor["parameters"] = parameters
+    body: dict[str, Any] = {"inputs": [tensor]}
+    if outputs is not None:
+        body["outputs"] = outputs
+    text = dumps(body)
+    return (
+        text
+        if shape is not None
+        else text.replace(b'"shape":[0,', b'"shape":[' + big_int().encode() + b",")
+    )
+
+
 LIMIT = "limit-exceeded"
 INVALID = "validation-error"
 ATTACKS = [
@@ -256,6 +284,38 @@ ATTACKS = [
            lambda: dumps({"network": wide(1, {"expression": "x+" * 100_000 + "x"}),
                           "inputs": [[1]]}),
            422, INVALID, pointer="/network/layers/0/activation"),
+    # ---- the store and the Open Inference Protocol: the same rules --------------------------
+    Attack("store-length-6e9", "declared length", lambda: b"{", 413, "payload-too-large",
+           path="/v1/networks", declared_length="6000000000", seconds=5),
+    Attack("store-nested-1100", "malformed", lambda: deep_inputs(1100), 400, "bad-request",
+           path="/v1/networks", says="column"),
+    Attack("store-name-10mb", "echo",
+           lambda: dumps({"name": "a" * 10_000_000, "network": seed_network()}), 422, INVALID,
+           path="/v1/networks", pointer="/name"),
+    Attack("store-limit-3000-digits", "malformed", None, 400, "bad-request",
+           path="/v1/networks?limit=" + "9" * 3000, method="GET", pointer="/limit"),
+    Attack("store-bearer-4000", "echo",
+           lambda: dumps({"name": "n", "network": seed_network()}), 401, "unauthorized",
+           path="/v1/networks",
+           headers={"Content-Type": "application/json", "Authorization": "Bearer " + "k" * 4000}),
+    Attack("oip-length-6e9", "declared length", lambda: b"{", 413, "payload-too-large",
+           path=OIP_INFER, declared_length="6000000000", seconds=5),
+    Attack("oip-nested-1100", "malformed", lambda: deep_inputs(1100), 400, "bad-request",
+           path=OIP_INFER, says="column"),
+    Attack("oip-shape-1e9-rows", "cost", lambda: oip_body([1_000_000_000, 3], [1.0, 2.0, 3.0]),
+           422, LIMIT, path=OIP_INFER, setting="NNTRACE_MAX_BATCH", pointer="/inputs/0/shape/0"),
+    Attack("oip-shape-400-digits", "malformed", lambda: oip_body(None, [1.0, 2.0, 3.0]),
+           422, LIMIT, path=OIP_INFER, setting="NNTRACE_MAX_BATCH", pointer="/inputs/0/shape/0"),
+    Attack("oip-binary-size-lie", "malformed",
+           lambda: oip_body([1, 3], None, {"binary_data_size": 24}), 400, "bad-request",
+           path=OIP_INFER, pointer="/inputs/0/parameters/binary_data_size"),
+    Attack("oip-header-length-20-digits", "malformed", lambda: oip_body([1, 3], [1, 2, 3]), 400,
+           "bad-request", path=OIP_INFER,
+           headers={"Content-Type": "application/json",
+                    "Inference-Header-Content-Length": "9" * 20}),
+    Attack("oip-output-name-1mb", "echo",
+           lambda: oip_body([1, 3], [1, 2, 3], outputs=[{"name": "o" * 1_000_000}]), 422,
+           INVALID, path=OIP_INFER, pointer="/outputs/0/name"),
     # ---- routes -------------------------------------------------------------------------------
     Attack("flask-static-route", "routes", None, 404, "not-found", path="/static/docs.html",
            method="GET"),

@@ -152,11 +152,56 @@ def test_listing_pages_with_a_cursor(http: FlaskClient, keys: Keys) -> None:
     assert [item["id"] for item in anonymous] == [public]
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=201", "limit=x", "cursor=nonsense"], ids=str)
-def test_bad_listing_parameters_are_400(http: FlaskClient, keys: Keys, query: str) -> None:
-    response = http.get(f"/v1/networks?{query}", headers=keys.auth(keys.write))
-    assert response.status_code == 400
+@pytest.mark.parametrize(
+    ("query", "pointer"),
+    [
+        ("limit=0", "/limit"),
+        ("limit=201", "/limit"),
+        ("limit=x", "/limit"),
+        ("limit=-1", "/limit"),
+        ("limit=" + "9" * 5000, "/limit"),
+        ("cursor=nonsense", "/cursor"),
+        ("cursor=a%00b", "/cursor"),
+        ("owner=a%00b", "/owner"),
+        ("owner=" + "o" * 65, "/owner"),
+    ],
+    ids=lambda value: str(value)[:24],
+)
+def test_bad_listing_parameters_are_400(
+    http: FlaskClient, keys: Keys, query: str, pointer: str
+) -> None:
+    response = http.get(f"/v1/networks?{query}", headers=keys.auth(keys.admin))
+    assert response.status_code == 400, response.get_json()
     assert response.mimetype == "application/problem+json"
+    assert [item["pointer"] for item in response.get_json()["errors"]] == [pointer]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "pointer"),
+    [
+        ("POST", "/v1/networks", stored_body(description="x\x00y"), 422, "/description"),
+        ("POST", "/v1/keys", {"owner": "cs101", "scopes": ["read"], "name": "k\x00"}, 422, "/name"),
+        ("GET", "/v1/keys?owner=a%00b", None, 400, "/owner"),
+        ("GET", "/v1/networks?tag=a%00b", None, 200, None),
+        ("GET", "/v2/models/a%00b", None, 404, None),
+    ],
+    ids=["description", "key-name", "keys-owner", "tag", "model-name"],
+)
+def test_text_the_database_cannot_hold_is_refused_not_a_500(
+    http: FlaskClient,
+    keys: Keys,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    status: int,
+    pointer: str | None,
+) -> None:
+    """PostgreSQL's text cannot hold NUL: such input is refused with its pointer (or simply
+    matches nothing) before it reaches a query, on both backends alike."""
+    response = http.open(path, method=method, json=body, headers=keys.auth(keys.admin))
+    assert response.status_code == status, response.get_json()
+    if pointer is not None:
+        assert [item["pointer"] for item in response.get_json()["errors"]] == [pointer]
 
 
 def test_evaluate_by_id_gives_the_stored_networks_values(http: FlaskClient, keys: Keys) -> None:

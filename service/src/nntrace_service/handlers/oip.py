@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from nntrace_service import __version__, core, limits
 from nntrace_service.handlers import stored, traces
 from nntrace_service.handlers.networks import build, core_problem
-from nntrace_service.problems import ApiError, from_validation
+from nntrace_service.problems import ApiError, Location, from_validation, located
 from nntrace_service.schemas.base import NETWORK_ID_PATTERN
 from nntrace_service.schemas.networks import NetworkSpec
 from nntrace_service.schemas.oip import InferenceRequest
@@ -83,7 +83,7 @@ def _stored(store: Store, who: Principal, name: str, version: int | None) -> Net
     try:
         if re.fullmatch(NETWORK_ID_PATTERN, name):
             record = store.get_network(name, version)
-        elif not who.anonymous:
+        elif not who.anonymous and _SEGMENT.fullmatch(name):
             current = store.find_network(who.owner, name)
             record = current if version is None else store.get_network(current.id, version)
         else:
@@ -157,21 +157,28 @@ def metadata(model: Model) -> dict[str, Any]:
     }
 
 
-def _bad(detail: str) -> ApiError:
-    return ApiError("bad-request", detail)
+def _bad(detail: str, location: Location) -> ApiError:
+    """A request the protocol cannot run, with the pointer of the member at fault."""
+    return located(detail, location, "invalid_inference_request", slug="bad-request")
 
 
 def _input_array(
     body: InferenceRequest, binary: memoryview, spec: NetworkSpec, settings: Settings
 ) -> tuple[np.ndarray[Any, Any], str]:
-    tensor = body.inputs[0]
+    tensor, at = body.inputs[0], ("inputs", 0)
     if tensor.name != INPUT:
-        raise _bad(f"the model's only input is {INPUT!r}, not {tensor.name!r}")
+        raise _bad(f"the model's only input is {INPUT!r}, not {tensor.name!r}", (*at, "name"))
     if tensor.datatype not in _DTYPES:
-        raise _bad(f"input datatype {tensor.datatype} is not supported: use FP64 or FP32")
+        raise _bad(
+            f"input datatype {tensor.datatype} is not supported: use FP64 or FP32",
+            (*at, "datatype"),
+        )
     shape = tensor.shape
     if len(shape) not in (1, 2) or any(d < 0 for d in shape) or shape[-1] != spec.input_size:
-        raise _bad(f"input shape {shape} does not fit the model: use [batch, {spec.input_size}]")
+        raise _bad(
+            f"input shape {shape} does not fit the model: use [batch, {spec.input_size}]",
+            (*at, "shape"),
+        )
     rows = shape[0] if len(shape) == 2 else 1
     limits.check_batch(rows, ("inputs", 0, "shape", 0), settings)
     count = rows * spec.input_size
@@ -179,26 +186,35 @@ def _input_array(
     size = tensor.parameters.get("binary_data_size")
     if size is not None:
         if not isinstance(size, int) or isinstance(size, bool) or size != count * dtype.itemsize:
-            raise _bad(f"binary_data_size must be {count * dtype.itemsize} for shape {shape}")
+            raise _bad(
+                f"binary_data_size must be {count * dtype.itemsize} for shape {shape}",
+                (*at, "parameters", "binary_data_size"),
+            )
         if len(binary) != size:
-            raise _bad(f"the body carries {len(binary)} bytes of tensor data, not {size}")
+            raise _bad(
+                f"the body carries {len(binary)} bytes of tensor data, not {size}",
+                (*at, "parameters", "binary_data_size"),
+            )
         values = np.frombuffer(binary, dtype=dtype).astype(np.float64)
     else:
         if len(binary):
-            raise _bad("tensor bytes after the JSON header, but no input has binary_data_size")
-        values = _json_values(tensor.data, count)
+            raise _bad(
+                "tensor bytes after the JSON header, but no input has binary_data_size",
+                (*at, "parameters"),
+            )
+        values = _json_values(tensor.data, count, (*at, "data"))
     if not np.isfinite(values).all():
-        raise _bad("input values must be finite numbers")
+        raise _bad("input values must be finite numbers", (*at, "data"))
     return values.reshape(rows, spec.input_size), tensor.datatype
 
 
-def _json_values(data: Any, count: int) -> np.ndarray[Any, Any]:
+def _json_values(data: Any, count: int, location: Location) -> np.ndarray[Any, Any]:
     try:
         values = np.asarray(data)
-    except ValueError:
-        raise _bad("input data is not a rectangular array of numbers") from None
+    except (ValueError, OverflowError):
+        raise _bad("input data is not a rectangular array of numbers", location) from None
     if values.dtype.kind not in "iuf" or values.size != count:
-        raise _bad(f"input data must be {count} numbers (row-major, nested or flat)")
+        raise _bad(f"input data must be {count} numbers (row-major, nested or flat)", location)
     return values.astype(np.float64).ravel()
 
 
@@ -215,17 +231,23 @@ def infer(
     limits.check_rows(network, inputs.shape[0], settings, ("inputs", 0, "shape"))
     trace = body.parameters.get("trace", "none")
     if trace not in ("none", "nodes"):
-        raise _bad('parameter "trace" must be "none" or "nodes"')
+        raise _bad('parameter "trace" must be "none" or "nodes"', ("parameters", "trace"))
     known = output_names(model.spec)
     wanted = [o.name for o in body.outputs] if body.outputs is not None else list(known)
     if trace == "nodes" and TRACE not in wanted:
         wanted.append(TRACE)
-    unknown = [name for name in wanted if name not in (*known, TRACE)]
+    unknown = [i for i, name in enumerate(wanted) if name not in (*known, TRACE)]
     if unknown:
-        raise _bad(f"unknown output(s) {unknown}: this model has {', '.join(known)}, trace")
+        names = [wanted[i] for i in unknown]
+        raise _bad(
+            f"unknown output(s) {names}: this model has {', '.join(known)}, trace",
+            ("outputs", unknown[0], "name"),
+        )
     if TRACE in wanted:
         if trace != "nodes":
-            raise _bad('the trace output needs parameters: {"trace": "nodes"}')
+            raise _bad(
+                'the trace output needs parameters: {"trace": "nodes"}', ("parameters", "trace")
+            )
         if model.record is not None and stored.weights_hidden(who, model.record):
             raise stored.hidden(model.record.id)
         limits.check_trace_terms(network, inputs.shape[0], settings)

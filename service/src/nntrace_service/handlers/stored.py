@@ -33,7 +33,12 @@ from nntrace_service.store import (
     access,
 )
 from nntrace_service.store.errors import NameTaken
-from nntrace_service.store.repository import ApiKeyRecord, NetworkFields, decode_cursor
+from nntrace_service.store.repository import (
+    OWNER_PATTERN,
+    ApiKeyRecord,
+    NetworkFields,
+    decode_cursor,
+)
 
 _ETAG = re.compile(r'\s*"v([1-9][0-9]{0,9})"\s*')
 Ref = TypeVar("Ref", bound=BaseModel)
@@ -252,20 +257,33 @@ def page(
     tag: str | None,
 ) -> dict[str, Any]:
     if not 1 <= limit <= settings.max_page_size:
-        raise ApiError(
-            "bad-request",
+        raise located(
             f"limit must be between 1 and {settings.max_page_size} (NNTRACE_MAX_PAGE_SIZE)",
+            ("limit",),
+            "page_size",
+            slug="bad-request",
         )
     if cursor is not None:
         try:
             decode_cursor(cursor)
         except ValueError:
-            raise ApiError("bad-request", "cursor is not one this listing returned") from None
+            raise located(
+                "cursor is not one this listing returned", ("cursor",), "cursor", slug="bad-request"
+            ) from None
+    _check_owner(owner)
     found = store.list_networks(who, limit=limit, cursor=cursor, owner=owner, tag=tag)
     return {
         "items": [document(r, who) for r in found.items],
         "next_cursor": found.next_cursor,
     }
+
+
+def _check_owner(owner: str | None) -> None:
+    """An ``owner`` query parameter that could name one (400 otherwise, before the query)."""
+    if owner is not None and not OWNER_PATTERN.fullmatch(owner):
+        raise located(
+            f"owner must match {OWNER_PATTERN.pattern}", ("owner",), "owner", slug="bad-request"
+        )
 
 
 def versions(store: Store, who: Principal, network_id: str) -> dict[str, Any]:
@@ -346,6 +364,7 @@ def create_key(store: Store, who: Principal, body: KeyCreateRequest) -> dict[str
 
 def list_keys(store: Store, who: Principal, owner: str | None) -> dict[str, Any]:
     require_admin(who)
+    _check_owner(owner)
     return {"items": [key_document(k) for k in store.list_keys(owner)]}
 
 

@@ -17,7 +17,7 @@ from werkzeug.routing import BaseConverter
 from nntrace_service.handlers import stored
 from nntrace_service.http.auth import principal, store
 from nntrace_service.http.body import parse_body, settings
-from nntrace_service.problems import ApiError
+from nntrace_service.problems import located
 from nntrace_service.schemas.store import KeyCreateRequest, StoredNetworkRequest
 from nntrace_service.store import NetworkRecord
 
@@ -66,10 +66,10 @@ def create_network() -> Response:
 @bp.get("/networks")
 def list_networks() -> dict[str, Any]:
     """The caller's networks and public ones, oldest first, a page at a time."""
-    try:
-        limit = int(request.args.get("limit", "50"))
-    except ValueError:
-        raise ApiError("bad-request", "limit must be an integer") from None
+    given = request.args.get("limit", "50")
+    if not (given.isascii() and given.isdigit() and len(given) <= 9):
+        raise located("limit must be a whole number", ("limit",), "integer", slug="bad-request")
+    limit = int(given)
     return stored.page(
         store(),
         principal(),

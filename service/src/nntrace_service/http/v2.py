@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from nntrace_service import core, limits
 from nntrace_service.handlers import oip
 from nntrace_service.http import jsonio
 from nntrace_service.http.auth import principal, store
-from nntrace_service.http.body import settings
-from nntrace_service.problems import ApiError
+from nntrace_service.http.body import read_body, settings
+from nntrace_service.problems import ApiError, located
 from nntrace_service.schemas.oip import InferenceRequest
 
 bp = Blueprint("v2", __name__, url_prefix="/v2")
@@ -56,16 +57,17 @@ def model_ready(name: str, version: str | None = None) -> dict[str, Any]:
 @bp.post("/models/<name>/infer")
 @bp.post("/models/<name>/versions/<version>/infer")
 def infer(name: str, version: str | None = None) -> Response:
-    model = oip.find(store(), principal(), settings(), name, version)
-    raw = request.get_data(cache=False)
+    current = settings()
+    model = oip.find(store(), principal(), current, name, version)
+    # Bounded like every body (NNTRACE_MAX_BODY_BYTES, read as it arrives), the JSON header
+    # depth-checked, and the time budget starting once the body is in.
+    raw = read_body(request.environ, current.max_body_bytes)
     length = _header_length(len(raw))
     view = memoryview(raw)
-    try:
-        document = jsonio.loads(bytes(view[:length]))
-    except ValueError as error:
-        raise ApiError("bad-request", f"The inference header is not valid JSON: {error}") from None
-    body = InferenceRequest.model_validate(document)
-    header, chunks = oip.infer(model, body, view[length:], settings(), principal())
+    document = jsonio.loads(view[:length].tobytes(), max_depth=current.max_json_depth)
+    core.budget.restart()
+    body = InferenceRequest.model_validate(document, context=limits.validation_context(current))
+    header, chunks = oip.infer(model, body, view[length:], current, principal())
     encoded = current_app.json.dumps(header).encode()
     if not chunks:
         return Response(encoded, mimetype="application/json")
@@ -78,8 +80,12 @@ def _header_length(total: int) -> int:
     given = request.headers.get(HEADER_LENGTH)
     if given is None:
         return total
-    if not given.isdigit() or not 0 < int(given) <= total:
-        raise ApiError(
-            "bad-request", f"{HEADER_LENGTH} must be between 1 and the body's {total} bytes"
+    digits = given.isascii() and given.isdigit() and len(given) <= len(str(total))
+    if not digits or not 0 < int(given) <= total:
+        raise located(
+            f"{HEADER_LENGTH} must be between 1 and the body's {total} bytes",
+            (),
+            "header_length",
+            slug="bad-request",
         )
     return int(given)

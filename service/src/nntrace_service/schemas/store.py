@@ -18,6 +18,8 @@ Tag = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
 Owner = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Visibility = Literal["private", "unlisted", "public"]
 ScopeName = Literal["admin", "write", "grade", "read"]
+NO_NUL = r"^[^\x00]*$"
+"""Free text the store keeps: any character but NUL, which PostgreSQL's text cannot hold."""
 
 
 class StoredNetworkRequest(RequestModel):
@@ -26,7 +28,7 @@ class StoredNetworkRequest(RequestModel):
     network: NetworkSpec
     name: Name
     """Unique among the owner's networks; the model name under /v2/models."""
-    description: str = Field(default="", max_length=4000)
+    description: str = Field(default="", max_length=4000, pattern=NO_NUL)
     tags: list[Tag] = Field(default_factory=list, max_length=32)
     visibility: Visibility = "private"
     """`private`: the owner's keys only; `unlisted`: anyone with the id; `public`: also
@@ -93,7 +95,7 @@ class KeyCreateRequest(RequestModel):
     owner: Owner
     """The course or team the key acts for, e.g. `cs101`."""
     scopes: list[ScopeName] = Field(min_length=1, max_length=4)
-    name: str = Field(default="", max_length=200)
+    name: str = Field(default="", max_length=200, pattern=NO_NUL)
     """A label, e.g. `gradescope 2026`."""
 
 
