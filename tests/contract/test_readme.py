@@ -7,7 +7,11 @@ Blocks are taken from the files themselves and sorted by what they are:
 * ``curl`` blocks run in bash; the JSON they print must parse and not be a server error;
 * ``python`` blocks run on their own (each must stand alone: a reader copies one block),
   except a bare signature (``Client(base_url=None, *, ...)``), which must equal the class's;
-* ``nntrace`` command lines run one by one with ``NNTRACE_URL`` set;
+* ``nntrace`` command lines run one by one with ``NNTRACE_URL`` set; ``nntrace-service`` lines
+  run against the test server's store;
+* the stored-network blocks find a ``write`` and a ``grade`` key of ``cs101`` in ``$WRITE``
+  and ``$GRADE`` (the README says to keep the tokens the keys block printed under those
+  names), made in the test server's store before it starts;
 * absolute paths a block writes to (``python3 -m venv /opt/nntrace-venv``) are taken inside
   the temporary folder;
 * ``pip install ./client…`` lines install into a fresh virtual environment, and the
@@ -47,7 +51,11 @@ DOCUMENTED_URL = "http://127.0.0.1:8000"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SIGNATURE = re.compile(r"(?P<name>[A-Z]\w*)\((?P<params>[^()]*(?:\([^()]*\)[^()]*)*)\)", re.S)
 """A block showing a call signature (``Client(base_url=None, *, timeout=...)``)."""
-COMMAND_STARTS = ("curl ", "make ", "docker ", "pip ", "nntrace ", "python3 -m venv ")
+COMMAND_STARTS = (
+    "curl ", "make ", "docker ", "pip ", "nntrace ", "nntrace-service ", "python3 -m venv ",
+)  # fmt: skip
+STORE_OWNER = "cs101"
+"""The owner of the two keys the store section's blocks use as ``$WRITE`` and ``$GRADE``."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +118,42 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+README_REFERENCE = {
+    "input_size": 2,
+    "layers": [
+        {"activation": "sigmoid", "weights": [[0.5, -0.25], [0.75, 0.1]], "bias": [0.1, -0.2]},
+        {"activation": "tanh", "weights": [[1.0, -1.5]], "bias": [0.25]},
+    ],
+}
+"""The README's stored reference (hw3)."""
+STORE: dict[str, str] = {}
+"""The test server's store (``NNTRACE_DATA_DIR``) and the tokens ``WRITE`` and ``GRADE``."""
+
+
 @pytest.fixture(scope="module")
-def service(wheels: Path) -> Iterator[str]:
-    """A real gunicorn that also serves the client wheel, as `make serve` does."""
-    with running_gunicorn({"NNTRACE_CLIENT_WHEELS": str(wheels)}) as base_url:
+def service(wheels: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real gunicorn that also serves the client wheel, as `make serve` does, with a store
+    of its own holding the keys the store section uses."""
+    from nntrace_service.store import Scope, Store
+    from nntrace_service.store.engine import sqlite_url
+
+    data = tmp_path_factory.mktemp("readme-store")
+    store = Store.open(sqlite_url(data))
+    _, write = store.create_key(STORE_OWNER, [Scope.WRITE])
+    _, grade = store.create_key(STORE_OWNER, [Scope.GRADE])
+    store.close()
+    STORE.update(NNTRACE_DATA_DIR=str(data), WRITE=write, GRADE=grade)
+    # The OIP block's model "hw3" when it runs alone; after the curl block stored "hw3",
+    # that stored network (the same one) is found first.
+    models = tmp_path_factory.mktemp("readme-models")
+    (models / "hw3" / "1").mkdir(parents=True)
+    (models / "hw3" / "1" / "network.json").write_text(json.dumps(README_REFERENCE))
+    env = {
+        "NNTRACE_CLIENT_WHEELS": str(wheels),
+        "NNTRACE_DATA_DIR": str(data),
+        "NNTRACE_MODEL_REPOSITORY": str(models),
+    }
+    with running_gunicorn(env) as base_url:
         yield base_url
 
 
@@ -128,6 +168,7 @@ def workdir(tmp_path: Path) -> Path:
 def run(args: list[str] | str, cwd: Path, base_url: str, **kw: Any) -> str:
     """Run a block's code; fail with its output when it exits non-zero."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NNTRACE_")}
+    env.update(STORE)
     env["NNTRACE_URL"] = base_url
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     done = subprocess.run(
@@ -154,6 +195,10 @@ def run_command(line: str, cwd: Path, base_url: str) -> str:
     words = shlex.split(line.replace(DOCUMENTED_URL, base_url))
     if words[0] == "nntrace":
         return run([sys.executable, "-m", "nntrace", *words[1:]], cwd, base_url)
+    if words[0] == "nntrace-service":
+        return run(
+            [str(Path(sys.executable).parent / "nntrace-service"), *words[1:]], cwd, base_url
+        )
     if words[:2] == ["pip", "install"] and words[2].startswith("./client"):
         venv = fresh_venv(cwd / ".install-venv", with_pip=False)
         pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]

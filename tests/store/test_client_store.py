@@ -206,29 +206,35 @@ def test_gradescope_example_with_a_stored_reference(
     assert not any(str(w) in json.dumps(results) for w in (0.75, -1.5, -0.25))
 
 
-def test_the_readme_grading_flow_runs_as_written(live: Live) -> None:
-    """The README's shell block (keys, push, grade, read back) against this server."""
+def test_the_readme_grading_flow_runs_as_written(live: Live, tmp_path: Path) -> None:
+    """The README's shell blocks against this server: the keys block (its two tokens become
+    WRITE and GRADE, as the README says), then the store, grade and read-back block."""
     import re
     import subprocess
     import sys
 
     readme = (ROOT / "README.md").read_text()
-    block = next(
-        b
-        for b in re.findall(r"```bash\n(.*?)```", readme, flags=re.DOTALL)
-        if "nntrace-service keys create" in b
-    )
+    shell = re.findall(r"```bash\n(.*?)```", readme, flags=re.DOTALL)
+    keys_block = next(b for b in shell if b.startswith("nntrace-service keys create"))
+    flow_block = next(b for b in shell if "reference_id" in b)
     env = {
         **os.environ,
         "NNTRACE_DATABASE_URL": live.database_url,
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     }
-    script = "set -euo pipefail\n" + block.replace("http://127.0.0.1:8000", live.url)
-    done = subprocess.run(
-        ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    decoder, text = json.JSONDecoder(), done.stdout.strip()
+
+    def bash(block: str) -> str:
+        script = "set -euo pipefail\n" + block.replace("http://127.0.0.1:8000", live.url)
+        done = subprocess.run(
+            ["bash", "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    write, grade = bash(keys_block).split()
+    env.update(WRITE=write, GRADE=grade)
+    decoder, text = json.JSONDecoder(), bash(flow_block).strip()
     results, end = decoder.raw_decode(text)
     shown = json.loads(text[end:])
 
