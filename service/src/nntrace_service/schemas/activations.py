@@ -102,16 +102,19 @@ def _check_name(name: str, where: list[str]) -> None:
         )
 
 
+_ACTIVATION_FORMS: list[dict[str, Any]] = [
+    {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH},
+    {"$ref": "#/components/schemas/ActivationByName"},
+    {"$ref": "#/components/schemas/ActivationExpression"},
+]
+"""The three ways to write an activation, in the OpenAPI document."""
+
 ActivationSpec = Annotated[
     str | dict[str, Any],
     PlainValidator(_activation_spec),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"type": "string", "minLength": 1, "maxLength": 64},
-                {"$ref": "#/components/schemas/ActivationByName"},
-                {"$ref": "#/components/schemas/ActivationExpression"},
-            ],
+            "anyOf": _ACTIVATION_FORMS,
             "description": "An activation name, an object with name and parameters, "
             "or an expression.",
         }
@@ -129,12 +132,7 @@ LayerActivation = Annotated[
     PlainValidator(_layer_activation),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"type": "string", "minLength": 1, "maxLength": 64},
-                {"$ref": "#/components/schemas/ActivationByName"},
-                {"$ref": "#/components/schemas/ActivationExpression"},
-                {"type": "null"},
-            ],
+            "anyOf": [*_ACTIVATION_FORMS, {"type": "null"}],
             "description": "An activation name, an object with name and parameters, or an "
             "expression. Omitted or null (Keras's activation=None): linear.",
         }
