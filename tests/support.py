@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +23,19 @@ LIVE_PROCESSES_ALLOWED = True
 """False while pytest runs a test that is not marked ``live`` (tests/conftest.py sets it):
 starting gunicorn there fails, so the marker that ``make test-fast`` filters on cannot fall
 out of step with what a test does. The benchmarks leave it True."""
+
+
+def stop_process(
+    process: subprocess.Popen[Any], sig: int = signal.SIGTERM, *, timeout: float = 20.0
+) -> None:
+    """Ask ``process`` to stop with ``sig`` (gunicorn and nginx finish what is in flight);
+    kill it if it has not exited within ``timeout`` seconds."""
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def free_port() -> int:
@@ -60,12 +74,7 @@ def gunicorn_process(
         wait_until_ready(base_url, process, timeout, log)
         yield base_url, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
 
 
 @contextmanager

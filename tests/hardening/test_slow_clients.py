@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.hardening.slow_clients import attack
-from tests.support import ROOT, free_port, wait_until_ready
+from tests.support import ROOT, free_port, stop_process, wait_until_ready
 
 ATTACKERS = 64
 SECONDS = 15.0
@@ -57,15 +57,6 @@ def _serve(port: int, log: Path, extra: list[str] | None = None) -> subprocess.P
         )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def test_make_serve_answers_health_probes_under_slow_clients(tmp_path: Path) -> None:
     """≥ 95 % of /healthz probes answer within 2 s while 64 connections trickle headers,
     trickle or stall bodies, or send nothing; no worker is killed or restarted."""
@@ -76,7 +67,7 @@ def test_make_serve_answers_health_probes_under_slow_clients(tmp_path: Path) -> 
         wait_until_ready(f"http://127.0.0.1:{port}", process, 60, log)
         report = attack(f"http://127.0.0.1:{port}", connections=ATTACKERS, seconds=SECONDS)
     finally:
-        _stop(process)
+        stop_process(process)
     text = log.read_text()
     print(report.summary())  # noqa: T201 (the measured numbers, shown with -s or on failure)
 
@@ -101,6 +92,6 @@ def test_the_attack_starves_a_sync_worker(tmp_path: Path, worker: str) -> None:
         wait_until_ready(f"http://127.0.0.1:{port}", process, 60, log)
         report = attack(f"http://127.0.0.1:{port}", connections=ATTACKERS, seconds=8.0)
     finally:
-        _stop(process)
+        stop_process(process)
 
     assert report.success < 0.5, report.summary()

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support import ROOT
+from tests.support import ROOT, stop_process
 
 DEPLOY_NGINX = ROOT / "deploy" / "nginx"
 UNPRIVILEGED_UID = 65534  # nobody, when the tests run as root (as CI does)
@@ -113,12 +113,7 @@ def _nginx(directory: Path, main: Path, listen_port: int) -> Iterator[str]:
         _wait_for(f"{base_url}/nginx-healthz", process, log)
         yield base_url
     finally:
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, signal.SIGQUIT, timeout=10)
         if process.stderr is not None:
             process.stderr.close()
 
