@@ -23,8 +23,11 @@ from nntrace_service.settings import Settings
 from tests import support
 from tests.support import running_gunicorn
 
-LIVE_FIXTURES = frozenset({"live_server", "small_server", "limited_server", "browser", "oip"})
-"""Fixtures that start gunicorn (or Chromium: ``browser``); a test using one is ``live``."""
+LIVE_FIXTURES = frozenset(
+    {"live_server", "small_server", "limited_server", "browser", "oip", "postgres_admin_url"}
+)
+"""Fixtures that start gunicorn (or Chromium: ``browser``, PostgreSQL:
+``postgres_admin_url``); a test using one is ``live``."""
 
 
 @pytest.hookimpl(tryfirst=True)

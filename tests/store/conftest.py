@@ -36,9 +36,10 @@ def postgres_admin_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.live)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database, once per backend."""
+    """An empty database, once per backend; the PostgreSQL half is ``live`` (it needs the
+    server process), so ``make test-fast`` runs the store on SQLite only."""
     if request.param == "sqlite":
         return f"sqlite+pysqlite:///{tmp_path / 'store.sqlite3'}"
     admin: str = request.getfixturevalue("postgres_admin_url")

@@ -18,6 +18,8 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from nntrace_service.store import Store, VersionConflict
 from nntrace_service.store.repository import NetworkFields
 from tests.support import ROOT, seed_network
@@ -89,6 +91,7 @@ for version in range(1, count + 1):
 """
 
 
+@pytest.mark.live  # starts processes
 def test_a_killed_writer_loses_no_acknowledged_write(store: Store, database_url: str) -> None:
     created = store.create_network(
         "cs101",

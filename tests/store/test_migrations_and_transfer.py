@@ -33,6 +33,7 @@ def test_the_models_match_the_migrated_schema(store: Store) -> None:
     assert engines.current_revision(store.engine) == engines.head_revision() == engines.HEAD
 
 
+@pytest.mark.live  # starts processes
 def test_upgrade_from_many_processes_at_once(database_url: str) -> None:
     """Every gunicorn worker migrates at start; three at once end at head, without errors."""
     code = "import sys; from nntrace_service.store import Store; Store.open(sys.argv[1]).close()"
@@ -130,6 +131,7 @@ def _cli(
     return code, out, err
 
 
+@pytest.mark.live  # starts processes
 def test_the_console_script_prints_the_token_alone(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "nntrace-service"
     env = {**os.environ, "NNTRACE_DATA_DIR": str(tmp_path)}
