@@ -11,7 +11,7 @@ probed; ``forbidden`` is only said about networks the caller can already see.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -370,15 +370,17 @@ def list_keys(store: Store, who: Principal, owner: str | None) -> dict[str, Any]
 
 def revoke_key(store: Store, who: Principal, key_id: str) -> dict[str, Any]:
     require_admin(who)
-    record = store.revoke_key(key_id) if re.fullmatch(r"[0-9a-f]{16}", key_id) else None
-    if record is None:
-        raise ApiError("not-found", f"No API key {key_id}.")
-    return key_document(record)
+    return _key(store.revoke_key, key_id)
 
 
 def get_key(store: Store, who: Principal, key_id: str) -> dict[str, Any]:
     require_admin(who)
-    record = store.get_key(key_id) if re.fullmatch(r"[0-9a-f]{16}", key_id) else None
+    return _key(store.get_key, key_id)
+
+
+def _key(action: Callable[[str], Any], key_id: str) -> dict[str, Any]:
+    """The key after ``action`` (a lookup or a revocation); an id that is not one is 404."""
+    record = action(key_id) if re.fullmatch(r"[0-9a-f]{16}", key_id) else None
     if record is None:
         raise ApiError("not-found", f"No API key {key_id}.")
     return key_document(record)
