@@ -21,6 +21,8 @@ SKIPS_ALLOWED = {
     "tests/service/test_docs_page.py": "no Chromium here (CI sets NNTRACE_BROWSER_TESTS=1)",
     "tests/container/test_container.py": "podman as root only where NNTRACE_CONTAINER_TESTS=1",
     "tests/container/test_autograders.py": "podman as root only where NNTRACE_CONTAINER_TESTS=1",
+    "tests/topology/test_topology.py": "a minute of PostgreSQL, nginx and three replicas under "
+    "load, only where NNTRACE_TOPOLOGY_TESTS=1 (CI sets it)",
 }
 """Files that may skip, and why: each skips for a missing machine capability, never for a
 missing feature, and CI turns the skip into a failure."""

@@ -286,7 +286,9 @@ _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a bo
                int: "a number", float: "a number", type(None): "null"}  # fmt: skip
 
 
-def from_validation(error: ValidationError, known: KnownFields | None = None) -> ApiError:
+def from_validation(
+    error: ValidationError, known: KnownFields | None = None, body: Any = None
+) -> ApiError:
     """422 with one ``errors[]`` item per pydantic error; inputs are never echoed back (they
     can be whole weight matrices), nor are the names of the service's own classes. Only
     the first ``MAX_ITEMS`` are listed, and suggestions are looked for among the first
@@ -296,7 +298,9 @@ def from_validation(error: ValidationError, known: KnownFields | None = None) ->
     A key the model does not know is named with the field it most likely meant
     (``'input'``: did you mean ``'inputs'``?) or the object it belongs in (a network sent
     without ``network``), and such items come first: the misspelling is the cause, the
-    "Field required" beside it the consequence.
+    "Field required" beside it the consequence. ``body`` (the parsed request) tells which
+    objects were not sent at all: a wrapper that is one of two alternatives (``network`` or
+    ``network_id``) is not "missing" to pydantic, yet a network's keys beside it belong in it.
     """
     found = error.errors(include_url=False, include_input=True)
     for e in found[:SCANNED_ERRORS]:
@@ -311,6 +315,9 @@ def from_validation(error: ValidationError, known: KnownFields | None = None) ->
     for loc, e in located_errors:
         if e["type"] == "missing" and loc and isinstance(loc[-1], str):
             missing.setdefault(loc[:-1], set()).add(loc[-1])
+        elif e["type"] == "extra_forbidden" and known is not None and body is not None:
+            unsent = set(known(loc[:-1])) - set(_object_at(body, loc[:-1]) or ())
+            missing.setdefault(loc[:-1], set()).update(unsent)
     unknown: list[dict[str, str]] = []
     others: list[tuple[tuple[str | int, ...], dict[str, str]]] = []
     meant_by: dict[tuple[str | int, ...], list[str]] = {}
@@ -333,13 +340,31 @@ def from_validation(error: ValidationError, known: KnownFields | None = None) ->
             sent = ", ".join(quote(key) for key in meant_by[loc])
             item["detail"] = f"Field required (was it sent as {sent}?)"
         elif item["code"] == "missing" and loc in belongs:
-            beside = ", ".join(repr(key) for key in belongs[loc])
-            item["detail"] = f"Field required: {beside}, sent beside it, belong inside it"
+            item["detail"] = _belongs_inside(belongs.pop(loc))
+    others += [
+        (loc, {"pointer": pointer(loc), "detail": _belongs_inside(keys), "code": "missing"})
+        for loc, keys in belongs.items()
+        if not any(loc == seen for seen, _ in others)
+    ]
     items = (unknown + [item for _, item in others])[:MAX_ITEMS]
     first = items[0]
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     where = first["pointer"] or "the body"
     return ApiError("validation-error", f"{where}: {first['detail']}{more}", errors=items)
+
+
+def _belongs_inside(keys: list[str]) -> str:
+    return f"Field required: {', '.join(map(repr, keys))}, sent beside it, belong inside it"
+
+
+def _object_at(body: Any, loc: tuple[str | int, ...]) -> Mapping[str, Any] | None:
+    """The JSON object at ``loc`` in the request, or None where there is none."""
+    for step in loc:
+        try:
+            body = body[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return body if isinstance(body, Mapping) else None
 
 
 def _message(error: Mapping[str, Any]) -> str:

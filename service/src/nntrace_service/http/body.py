@@ -58,7 +58,7 @@ def parse_body(model: type[Model]) -> Model:
     try:
         return model.model_validate(data, context=validation_context(current))
     except ValidationError as error:  # with the model at hand, misspelled keys get suggestions
-        raise from_validation(error, functools.partial(known_fields, model)) from None
+        raise from_validation(error, functools.partial(known_fields, model), data) from None
 
 
 ONNX_MEDIA_TYPES = ("application/onnx", "application/octet-stream")
