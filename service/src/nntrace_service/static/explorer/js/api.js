@@ -78,6 +78,9 @@ function withNodes(result) {
 export const api = {
   catalog: (signal) => send("GET", "/v1/activations", undefined, signal),
   validate: (network, signal) => send("POST", "/v1/networks/validate", { network }, signal),
+  // A stored network (public, unlisted, or the caller's): sent with no key, so only what
+  // anyone may read comes back; a network with hidden weights comes without `network`.
+  stored: (id, signal) => send("GET", `/v1/networks/${encodeURIComponent(id)}`, undefined, signal),
   evaluate: (body, signal) => send("POST", "/v1/evaluate", body, signal).then(withNodes),
   curve(name, params, start, stop, num, signal) {
     const query = new URLSearchParams({ start: String(start), stop: String(stop), num: String(num) });

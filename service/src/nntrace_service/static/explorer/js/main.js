@@ -28,10 +28,19 @@ const $ = (id) => document.getElementById(id);
 // ---- boot -------------------------------------------------------------------------------------
 
 async function boot() {
-  state = decodeState(location.hash) || presetState(DEFAULT_PRESET);
-  const [, catalog] = await Promise.all([loadLanguage(state.lang || browserLanguage()), api.catalog()]);
+  const shared = decodeState(location.hash);
+  state = shared || presetState(DEFAULT_PRESET);
+  // `?network=<id>` opens a stored network, unless the fragment already carries the state
+  // (the page rewrites it on every change, so a reload keeps the edits made since).
+  const storedId = shared ? null : new URLSearchParams(location.search).get("network");
+  const [, catalog, stored] = await Promise.all([
+    loadLanguage(state.lang || browserLanguage()),
+    api.catalog(),
+    storedId ? api.stored(storedId).catch((error) => error) : null,
+  ]);
   for (const entry of catalog.activations) view.catalog.set(entry.name, entry);
   translateDocument();
+  if (stored) openStored(storedId, stored);
   fillStaticSelects();
   wireControls();
   setupShare({ getState: () => state, onLoad: loadNetwork, t, status: $("share-status"), exportText: $("export-text") });
@@ -39,6 +48,28 @@ async function boot() {
   writeUrl();
   await refresh();
   document.body.dataset.ready = "1";
+}
+
+// A stored network opens as a shared link would, on one sample of zeros. One whose weights
+// are hidden comes without its definition (the API never sends it), and one that cannot be
+// read leaves the lesson in place: either way the page says why, above the lesson.
+function openStored(id, answer) {
+  const box = $("stored");
+  let message;
+  if (answer instanceof Problem) {
+    message = answer.status === 404 ? t("storedMissing", { id }) : t("storedRefused", { id, status: answer.status, message: answer.message });
+  } else if (answer instanceof Error) {
+    message = t("storedError", { id, message: answer.message });
+  } else if (!answer.network) {
+    message = t("storedHidden", { name: answer.name || id });
+  } else {
+    const size = answer.network.input_size;
+    state = { ...state, network: answer.network, inputs: [new Array(size).fill(0)], sample: 0, layer: 0, preset: null };
+    message = t("storedOpened", { name: answer.name || id, owner: answer.owner, version: answer.version });
+    box.classList.add("opened");
+  }
+  box.replaceChildren(el("p", {}, message));
+  box.hidden = false;
 }
 
 function fillStaticSelects() {
@@ -68,6 +99,7 @@ function wireControls() {
     const lang = state.lang;
     state = presetState(e.target.value);
     state.lang = lang;
+    $("stored").hidden = true;
     reset();
     rebuild();
     changed();
