@@ -304,7 +304,7 @@ def from_validation(
     """
     found = error.errors(include_url=False, include_input=True)
     for e in found[:SCANNED_ERRORS]:
-        if e["type"] == "limit_exceeded":  # schemas.base.capped: a list too long to read
+        if e["type"] == "limit_exceeded" and "setting" in e.get("ctx", {}):  # schemas.capped
             ctx, loc = e["ctx"], tuple(e["loc"])
             what = str(loc[-1]).replace("_", " ") if loc else "items"
             return limit_exceeded(what, ctx["limit"], ctx["count"], loc, ctx["setting"])

@@ -85,6 +85,10 @@ class ArraySpec:
         return array
 
 
+ELEMENTS_SETTINGS = "settings NNTRACE_MAX_PARAMETERS and NNTRACE_MAX_BATCH × NNTRACE_MAX_UNITS"
+"""What bounds one array's values before it is decoded (``limits.validation_context``)."""
+
+
 def decode_nested(value: Any, limit: int) -> FloatArray:
     """Nested JSON lists to a float64 array, refusing strings, nulls, ragged rows and
     non-finite values with the path of the first offender."""
@@ -94,7 +98,7 @@ def decode_nested(value: Any, limit: int) -> FloatArray:
     if count > limit:
         raise PydanticCustomError(
             "limit_exceeded",
-            "Array has {count} values, more than the limit of {limit}",
+            "Array has {count} values, more than the limit of {limit} (" + ELEMENTS_SETTINGS + ")",
             {"count": count, "limit": limit},
         )
     try:
@@ -228,7 +232,7 @@ def decode_binary(value: dict[str, Any], limit: int) -> FloatArray:
     if count > limit:
         raise PydanticCustomError(
             "limit_exceeded",
-            "Array has {count} values, more than the limit of {limit}",
+            "Array has {count} values, more than the limit of {limit} (" + ELEMENTS_SETTINGS + ")",
             {"count": count, "limit": limit, "path": ["shape"]},
         )
     if not isinstance(data, str) or len(data) != 4 * math.ceil(count * _ITEM_SIZE[dtype] / 3):
