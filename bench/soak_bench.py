@@ -54,6 +54,7 @@ def main() -> int:
     body = request_body("nodes")
     script = wrk_script(body, RESULTS_DIR / "wrk-soak.lua")
     machine_speed = calibration(body)
+    machine_speed()  # the app's first requests are slower (lazy imports, caches): not a speed
     with gunicorn(SERVICE_APP, "soak", env={"WEB_CONCURRENCY": "2"}) as (url, arbiter):
         workers = worker_rss_kib(arbiter)
         for index in range(slices):
