@@ -96,8 +96,28 @@ def wrk_result(process: subprocess.Popen[str], timeout: float) -> WrkResult:
     return parse_wrk(output)
 
 
+class Background:
+    """A loop (``_run``, which watches ``_stop``) on a daemon thread from start() to stop()."""
+
+    join_seconds = 10.0
+    _stop: threading.Event
+    _thread: threading.Thread
+
+    def start(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.join_seconds)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class Prober:
+class Prober(Background):
     """GET ``url`` every ``interval`` seconds with a short timeout until stopped."""
 
     url: str
@@ -106,17 +126,6 @@ class Prober:
     ok: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        assert self._thread is not None
-        self._thread.join(timeout=10)
 
     @property
     def success_ratio(self) -> float:

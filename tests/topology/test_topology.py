@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +24,7 @@ import pytest
 
 from tests.postgres import running_postgres
 from tests.support import free_port, seed_network
-from tests.topology.load import Prober, Tricklers, run_wrk, wrk_result
+from tests.topology.load import Background, Prober, Tricklers, run_wrk, wrk_result
 from tests.topology.nginx import running_nginx
 from tests.topology.replicas import Replica
 
@@ -89,24 +88,14 @@ def _create_key(env: dict[str, str], owner: str, scope: str) -> str:
 
 
 @dataclass
-class Writer:
+class Writer(Background):
     """POSTs networks through the proxy one after another; remembers every acknowledged id."""
 
     proxy: str
     key: str
     acknowledged: dict[str, str] = field(default_factory=dict)
     refused: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        assert self._thread is not None
-        self._thread.join(timeout=60)
+    join_seconds = 60.0
 
     def _run(self) -> None:
         serial = 0
