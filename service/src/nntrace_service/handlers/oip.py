@@ -32,7 +32,7 @@ from nntrace_service.schemas.base import NETWORK_ID_PATTERN
 from nntrace_service.schemas.networks import NetworkSpec
 from nntrace_service.schemas.oip import InferenceRequest
 from nntrace_service.settings import Settings
-from nntrace_service.store import NetworkNotFound, NetworkRecord, Principal, Store, access
+from nntrace_service.store import NetworkNotFound, NetworkRecord, Principal, Store
 
 EXTENSIONS = ["binary_tensor_data", "model_repository", "layer_outputs", "node_trace"]
 INPUT = "input"
@@ -82,15 +82,13 @@ def find(store: Store, who: Principal, settings: Settings, name: str, version: s
 def _stored(store: Store, who: Principal, name: str, version: int | None) -> NetworkRecord | None:
     try:
         if re.fullmatch(NETWORK_ID_PATTERN, name):
-            record = store.get_network(name, version)
-        elif not who.anonymous and _SEGMENT.fullmatch(name):
-            current = store.find_network(who.owner, name)
-            record = current if version is None else store.get_network(current.id, version)
-        else:
-            return None
+            return store.get_network(name, version, seen_by=who)
+        if not who.anonymous and _SEGMENT.fullmatch(name):
+            current = store.find_network(who.owner, name)  # the caller's own: always seen
+            return current if version is None else store.get_network(current.id, version)
+        return None
     except NetworkNotFound:
         return None
-    return record if access.can_see(who, record) else None
 
 
 def _spec(definition: Mapping[str, Any] | None, settings: Settings) -> NetworkSpec:

@@ -72,12 +72,9 @@ def visible(
 ) -> NetworkRecord:
     """The network (at ``version``) if the caller may see it, else ``network-not-found``."""
     try:
-        record = store.get_network(network_id, version)
+        return store.get_network(network_id, version, seen_by=who)
     except NetworkNotFound:
         raise not_found(network_id) from None
-    if not access.can_see(who, record):
-        raise not_found(network_id)
-    return record
 
 
 # ---- documents -----------------------------------------------------------------------------
@@ -314,11 +311,9 @@ def resolve(
         return request, None
     version = getattr(request, "version", None)
     try:
-        record = store.get_network(network_id, version)
+        record = store.get_network(network_id, version, seen_by=who)
     except NetworkNotFound:
         raise not_found(network_id, (*location, "network_id")) from None
-    if not access.can_see(who, record):
-        raise not_found(network_id, (*location, "network_id"))
     if weights_needed and not access.can_read_weights(who, record):
         raise hidden(network_id)
     try:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from nntrace_service.store import engine as engines
 from nntrace_service.store import tokens
-from nntrace_service.store.access import Principal, Scope, Visibility
+from nntrace_service.store.access import Principal, Scope, Visibility, can_see
 from nntrace_service.store.errors import NameTaken, NetworkNotFound, VersionConflict
 from nntrace_service.store.models import ApiKey, Network, NetworkVersion
 
@@ -352,11 +352,15 @@ class Store:
         return _network_record(network, version)
 
     @_observed
-    def get_network(self, network_id: str, version: int | None = None) -> NetworkRecord:
-        """One version (default: the current one) with its definition."""
+    def get_network(
+        self, network_id: str, version: int | None = None, *, seen_by: Principal | None = None
+    ) -> NetworkRecord:
+        """One version (default: the current one) with its definition. ``seen_by``: a caller
+        who may not see the network gets ``NetworkNotFound`` before the definition is read, so
+        someone else's private network costs exactly what an unknown id costs."""
         with self._read() as session:
             network = session.get(Network, network_id)
-            if network is None:
+            if network is None or (seen_by is not None and not can_see(seen_by, network)):
                 raise NetworkNotFound(network_id)
             wanted = network.current_version if version is None else version
             row = session.get(NetworkVersion, (network_id, wanted))
