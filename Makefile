@@ -48,8 +48,12 @@ test: $(BIN)/.installed  ## Run the whole test suite (starts its own gunicorn pr
 
 # The fast lane: the numpy core and everything in process (Flask's test client, the client
 # against hand-written documents); no gunicorn, podman, Chromium or other subprocesses. The
-# schemathesis module is all live, and its plugin alone costs ~10 s of collection.
-FAST := -m "not live and not slow" -p no:schemathesis --ignore=tests/contract/test_schemathesis.py
+# schemathesis module is all live, and its plugin alone costs ~10 s of collection. The
+# framework importers' tests (tests/frameworks, the `frameworks` group) spend seconds importing
+# PyTorch and Keras, so only `make test` runs them. pytest-xdist spreads the rest over the
+# cores: the client's deadline tests wait on real sockets while the core computes.
+FAST := -m "not live and not slow" -p no:schemathesis --ignore=tests/contract/test_schemathesis.py \
+	--ignore=tests/frameworks -n auto --maxprocesses=4
 test-fast: $(BIN)/.installed  ## Core and in-process tests, under a minute.
 	$(BIN)/python -m pytest $(FAST) $(PYTEST_ARGS)
 
