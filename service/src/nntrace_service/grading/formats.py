@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
+import orjson
+
 from nntrace_service.grading.scoring import CaseGrade, Feedback, GradeResult, LayerGrade, NodeReport
 from nntrace_service.grading.tolerance import number, rel_number
 
@@ -96,6 +98,22 @@ def render(
             ),
         )
     return body, CONTENT_TYPES.get(fmt, "application/json")
+
+
+def render_json(result: GradeResult, fmt: str, context: Context, max_bytes: int | None) -> bytes:
+    """What :func:`render` answers for a JSON format, serialised by orjson when the full
+    document certainly fits (a batch renders one per student, and the standard library's
+    encoder was a fifth of a batch's work).
+
+    The same content: the document is built by the same function. Only when it might not
+    fit does :func:`render` decide, by its own byte count, which level of detail to send:
+    the standard encoder writes at most twice orjson's bytes (``1e-05`` for ``1e-5``), so
+    below half the limit the full document fits either way. (orjson would write a NaN as
+    ``null`` where :func:`dumps` raises; the builders never leave one, see :func:`number`.)"""
+    document = orjson.dumps(_DOCUMENTS[fmt](result, replace(context, detail=LEVELS[0])))
+    if max_bytes is None or 2 * len(document) <= max_bytes:
+        return document
+    return render(result, fmt, context, max_bytes)[0]
 
 
 def dumps(document: Any) -> bytes:
@@ -559,6 +577,11 @@ def _xml(text: str) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
+_DOCUMENTS: dict[str, Callable[[GradeResult, Context], dict[str, Any]]] = {
+    "native": native,
+    "gradescope": gradescope,
+    "prairielearn": prairielearn,
+}
 _RENDERERS: dict[str, Callable[[GradeResult, Context], bytes]] = {
     "native": lambda r, c: dumps(native(r, c)),
     "gradescope": lambda r, c: dumps(gradescope(r, c)),

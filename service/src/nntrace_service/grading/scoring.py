@@ -66,7 +66,7 @@ class Case:
         return self.visibility != "visible"
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeReport:
     """One node worth reporting: a mismatch, or a match by follow-through."""
 
@@ -85,7 +85,7 @@ class NodeReport:
     given_yours_allowed: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerGrade:
     """One layer of one test case."""
 
@@ -115,7 +115,7 @@ class LayerGrade:
         return bool(self.problems)
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseGrade:
     """One test case: its layers and whatever was wrong with the submission for it."""
 
@@ -132,7 +132,7 @@ class CaseGrade:
         return self.case.points
 
 
-@dataclass
+@dataclass(slots=True)
 class GradeResult:
     """The whole grade: cases, totals, and the tolerance applied."""
 
@@ -177,7 +177,7 @@ def labels(layer: core.Layer) -> list[str]:
     return [node_label(layer.name, j) for j in range(layer.output_size)]
 
 
-@dataclass
+@dataclass(slots=True)
 class Shared:
     """What grading computes from the reference alone, kept across the submissions of a
     batch: every submission that misses node ``h2`` of case 1 gets the same reference
@@ -476,11 +476,19 @@ def _follow_through(
     previous = rows[index - 1] if index > 0 else None
     if not scoring.follow_through or not isinstance(previous, Row):
         return None, None
-    layer = result.network.layers[index]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        z = previous.values @ layer.weights.T + layer.bias
-        given = np.asarray(layer.activation(z.reshape(1, -1))[0], dtype=np.float64)
+    given = follow_values(result.network.layers[index], previous.values)
     return given, check(row.values, given, tolerance)
+
+
+def follow_values(layer: core.Layer, previous: Array) -> Array:
+    """The reference ``layer`` applied to one student's previous-layer values: what the
+    student's layer should hold given their own inputs (follow-through).
+
+    One student at a time, also in a batch: a matrix product over a whole class could round
+    differently from this vector product, and a batch must grade exactly as one request."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        z = previous @ layer.weights.T + layer.bias
+        return np.asarray(layer.activation(z.reshape(1, -1))[0], dtype=np.float64)
 
 
 def _report(

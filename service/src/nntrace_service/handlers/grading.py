@@ -20,12 +20,19 @@ import orjson
 from pydantic import ValidationError
 
 from nntrace_service import core, limits
+from nntrace_service.grading import batch
 from nntrace_service.grading import compare as comparing
 from nntrace_service.grading import formats, scoring
 from nntrace_service.grading.tolerance import ToleranceSet, resolve
 from nntrace_service.handlers.networks import build, core_problem
 from nntrace_service.problems import ApiError, from_core, located, pointer
-from nntrace_service.schemas.grading import CompareRequest, GradeRequest, Side, ToleranceSpec
+from nntrace_service.schemas.grading import (
+    BatchSubmission,
+    CompareRequest,
+    GradeRequest,
+    Side,
+    ToleranceSpec,
+)
 from nntrace_service.schemas.networks import NetworkSpec
 from nntrace_service.settings import Settings
 
@@ -60,29 +67,19 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
     limit = body.feedback.max_bytes or formats.DEFAULT_MAX_BYTES[fmt] or None
     if body.submissions is not None:
         expected = _check_batch(body, fmt, reference, cases, current)
-        shared = scoring.Shared()
+        context = formats.Context(
+            feedback=feedback,
+            suite=body.suite,
+            elapsed=0.0,  # only JUnit shows the time, and a batch answers JSON formats
+            follow_through_credit=options.follow_through_credit,
+        )
+        graded = _grade_batch(
+            body.submissions, reference, cases, tolerances, options, feedback, current, expected
+        )
         results = []
-        for item in body.submissions:
+        for item, result in zip(body.submissions, graded, strict=True):
             core.budget.check()
-            item_started = time.perf_counter()
-            result = _grade_one(
-                item.submission,
-                reference,
-                cases,
-                tolerances,
-                options,
-                feedback,
-                current,
-                expected,
-                shared,
-            )
-            context = formats.Context(
-                feedback=feedback,
-                suite=body.suite,
-                elapsed=time.perf_counter() - item_started,
-                follow_through_credit=options.follow_through_credit,
-            )
-            document, _ = formats.render(result, fmt, context, limit)
+            document = formats.render_json(result, fmt, context, limit)
             results.append({"id": item.id, "result": orjson.Fragment(document)})
         return orjson.dumps({"results": results}), "application/json"
     result = _grade_one(body.submission, reference, cases, tolerances, options, feedback, current)
@@ -112,6 +109,50 @@ def _grade_one(
     if format_errors:
         return scoring.unusable(cases, tolerances, format_errors)
     return _run(reference, cases, submitted, tolerances, options, feedback, expected, shared)
+
+
+def _grade_batch(
+    submissions: list[BatchSubmission],
+    reference: core.Network,
+    cases: list[scoring.Case],
+    tolerances: ToleranceSet,
+    options: scoring.Scoring,
+    feedback: scoring.Feedback,
+    current: Settings,
+    expected: core.ForwardResult,
+) -> list[scoring.GradeResult]:
+    """Every submission's grade, in order: those in the plain form (typed node values for
+    every case and layer) graded together as arrays, the others one by one; each is the
+    result a single-submission request would have got."""
+    plan = batch.Plan.of(reference, cases)
+    plain = [batch.read_plain(item.submission, plan) for item in submissions]
+    clean = [values for values in plain if values is not None]
+    shared = scoring.Shared()
+    together: list[scoring.GradeResult] = []
+    if clean:
+        try:
+            together = batch.grade_class(
+                reference, cases, clean, tolerances, options, feedback, expected, shared
+            )
+        except core.CoreError as error:
+            raise from_core(error).at("reference", "network") from None
+    ready = iter(together)
+    return [
+        next(ready)
+        if values is not None
+        else _grade_one(
+            item.submission,
+            reference,
+            cases,
+            tolerances,
+            options,
+            feedback,
+            current,
+            expected,
+            shared,
+        )
+        for item, values in zip(submissions, plain, strict=True)
+    ]
 
 
 def _check_batch(
