@@ -44,6 +44,7 @@ from nntrace_service.grading.scoring import (
     layer_points,
 )
 from nntrace_service.grading.tolerance import Check, Tolerance, ToleranceSet, check
+from nntrace_service.grading.values import LARGEST_FLOAT, NON_FINITE
 
 Plain = list[list[list[float]]]
 """One submission's values in the plain form: per test case, per reference layer, the
@@ -112,13 +113,31 @@ def read_plain(raw: Any, plan: Plan) -> Plain | None:
                 values = values[0]
             if len(values) != size:
                 return None
-            for value in values:
+            read = values
+            for j, value in enumerate(values):
                 kind_of = type(value)
-                if kind_of is not float and (kind_of is not int or abs(value) > EXACT_INT):
+                if kind_of is float or (kind_of is int and abs(value) <= EXACT_INT):
+                    continue
+                number = _number(value)
+                if number is None:
                     return None
-            layers.append(values)
+                if read is values:  # the first conversion: copy, the request stays as sent
+                    read = list(values)
+                read[j] = number
+            layers.append(read)
         plain.append(layers)
     return plain
+
+
+def _number(value: Any) -> float | None:
+    """A value :func:`values.scalar` reads as a number without a problem, other than a
+    float or a small integer: "NaN", "Infinity", "-Infinity", a large integer (None: a
+    value the single path reports as a problem)."""
+    if isinstance(value, str):
+        return NON_FINITE.get(value)
+    if type(value) is int and abs(value) <= LARGEST_FLOAT:
+        return float(value)
+    return None
 
 
 def grade_class(
@@ -210,9 +229,10 @@ def _grade_layer_for_class(
     limit = feedback.max_mismatches_per_layer
     shown_failed = _first_per_row(failed, limit)
     shown_follow = _first_per_row(follow, limit)
-    reports = _reports(
-        layer, index, shared, expected, got, direct, given, via, missed, shown_failed
-    ), _reports(layer, index, shared, expected, got, direct, given, via, missed, shown_follow)
+    reports = (
+        _reports(layer, index, shared, expected, got, direct, given, via, missed, shown_failed),
+        _reports(layer, index, shared, expected, got, direct, given, via, missed, shown_follow),
+    )
     credit = scoring.follow_through_credit
     fraction = scoring.node_credit != "all_or_nothing"
     fan_in = layer.fan_in
@@ -352,5 +372,5 @@ def _perfect(
         nodes_total=size,
         points=max_points * float(size) / size if fraction else max_points * 1.0,
         nodes_ok=size,
+        shared=True,
     )
-

@@ -15,11 +15,12 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 import orjson
 
+from nntrace_service.core import NodeTrace
 from nntrace_service.grading.scoring import CaseGrade, Feedback, GradeResult, LayerGrade, NodeReport
 from nntrace_service.grading.tolerance import number, rel_number
 
@@ -68,6 +69,9 @@ class Context:
     elapsed: float
     follow_through_credit: float = 1.0
     detail: Detail = LEVELS[0]
+    memo: dict[Any, tuple[object, Any]] = field(default_factory=dict, compare=False, repr=False)
+    """Parts made once and shared by the documents rendered with this context (a batch's):
+    key -> (the object it was made from, the part)."""
 
     def reveal(self, case: CaseGrade) -> bool:
         """Whether expected values and traces may be shown for this case."""
@@ -110,7 +114,9 @@ def render_json(result: GradeResult, fmt: str, context: Context, max_bytes: int 
     the standard encoder writes at most twice orjson's bytes (``1e-05`` for ``1e-5``), so
     below half the limit the full document fits either way. (orjson would write a NaN as
     ``null`` where :func:`dumps` raises; the builders never leave one, see :func:`number`.)"""
-    document = orjson.dumps(_DOCUMENTS[fmt](result, replace(context, detail=LEVELS[0])))
+    if context.detail is not LEVELS[0]:
+        context = replace(context, detail=LEVELS[0])
+    document = orjson.dumps(_DOCUMENTS[fmt](result, context))
     if max_bytes is None or 2 * len(document) <= max_bytes:
         return document
     return render(result, fmt, context, max_bytes)[0]
@@ -215,10 +221,11 @@ def _failure_summary(result: GradeResult) -> str:
 
 def native(result: GradeResult, ctx: Context) -> dict[str, Any]:
     """The full JSON document (grading.md §9, ``format=native``)."""
+    points = result.points
     document: dict[str, Any] = {
         "gradable": result.gradable,
         "score": result.score,
-        "points": round(result.points, 12),
+        "points": round(points, 12),
         "max_points": result.max_points,
         "tolerance_used": result.tolerance.describe(),
         "summary": _failure_summary(result)
@@ -235,6 +242,8 @@ def native(result: GradeResult, ctx: Context) -> dict[str, Any]:
 
 
 def _native_case(case: CaseGrade, ctx: Context) -> dict[str, Any]:
+    reveal = ctx.reveal(case)
+    limit = ctx.limit
     return {
         "id": case.case.id,
         "name": case.case.name,
@@ -242,12 +251,17 @@ def _native_case(case: CaseGrade, ctx: Context) -> dict[str, Any]:
         "points": case.points,
         "max_points": case.max_points,
         "problems": list(case.problems),
-        "layers": [_native_layer(case, layer, ctx) for layer in case.layers],
+        "layers": [_native_layer(layer, reveal, limit, ctx) for layer in case.layers],
     }
 
 
-def _native_layer(case: CaseGrade, layer: LayerGrade, ctx: Context) -> dict[str, Any]:
-    reveal = ctx.reveal(case)
+def _native_layer(layer: LayerGrade, reveal: bool, limit: int, ctx: Context) -> dict[str, Any]:
+    key = (id(layer), reveal, ctx.detail.level)
+    known = ctx.memo.get(key)
+    if known is not None and known[0] is layer:
+        return known[1]  # type: ignore[no-any-return]
+    tolerance = layer.tolerance
+    shown = layer.mismatches[:limit]
     entry: dict[str, Any] = {
         "name": layer.name,
         "activation": layer.activation,
@@ -258,13 +272,17 @@ def _native_layer(case: CaseGrade, layer: LayerGrade, ctx: Context) -> dict[str,
         "nodes_ok": layer.nodes_ok,
         "nodes_follow_through": layer.nodes_follow_through,
         "nodes_failed": layer.nodes_failed,
-        "tolerance": {"rtol": layer.tolerance.rtol, "atol": layer.tolerance.atol},
+        "tolerance": {"rtol": tolerance.rtol, "atol": tolerance.atol},
         "problems": list(layer.problems) if ctx.detail.texts else [],
+        "mismatches": [_native_node(m, reveal, ctx) for m in shown],
+        "more_mismatches": layer.nodes_failed - len(shown),
+        "follow_through": [_native_follow(f, reveal) for f in layer.follow_through[:limit]],
     }
-    shown = layer.mismatches[: ctx.limit]
-    entry["mismatches"] = [_native_node(m, reveal, ctx) for m in shown]
-    entry["more_mismatches"] = layer.nodes_failed - len(shown)
-    entry["follow_through"] = [_native_follow(f, reveal) for f in layer.follow_through[: ctx.limit]]
+    if layer.shared:
+        # One LayerGrade stands for many students in a batch (every one who matched the
+        # whole layer): its entry is built once. Keyed by id and kept with the object, so
+        # a reused id can never match.
+        ctx.memo[key] = (layer, entry)
     return entry
 
 
@@ -274,24 +292,37 @@ def _native_node(node: NodeReport, reveal: bool, ctx: Context) -> dict[str, Any]
         item["problem"] = node.problem
     if not reveal:
         return item
-    item.update(
-        expected=number(node.expected),
-        abs_err=number(node.abs_err),
-        rel_err=rel_number(node.rel_err, node.expected),
-        allowed=number(node.allowed),
-    )
+    expected = node.expected
+    item["expected"] = number(expected)
+    item["abs_err"] = number(node.abs_err)
+    item["rel_err"] = rel_number(node.rel_err, expected)
+    item["allowed"] = number(node.allowed)
     if node.given_yours is not None:
         item["expected_given_your_inputs"] = number(node.given_yours)
-    if node.trace is not None and ctx.detail.traces:
-        trace = node.trace
-        item["trace"] = {
+    trace = node.trace
+    if trace is not None and ctx.detail.traces:
+        item["trace"], item["calculation"] = _native_trace(node, trace, ctx)
+    return item
+
+
+def _native_trace(node: NodeReport, trace: NodeTrace, ctx: Context) -> tuple[dict[str, Any], str]:
+    """A reference calculation's JSON and line, made once per node of the reference: every
+    student who missed that node gets the same (shared, never changed) objects."""
+    key = (id(trace), node.label)
+    known = ctx.memo.get(key)
+    if known is not None and known[0] is trace:
+        return known[1]  # type: ignore[no-any-return]
+    made = (
+        {
             "terms": [{"w": t.weight, "a": t.input, "wa": t.product} for t in trace.terms],
             "bias": trace.bias,
             "z": trace.z,
             "a": number(trace.a),
-        }
-        item["calculation"] = calculation(node, ctx.feedback.decimals)
-    return item
+        },
+        calculation(node, ctx.feedback.decimals),
+    )
+    ctx.memo[key] = (trace, made)
+    return made
 
 
 def _native_follow(node: NodeReport, reveal: bool) -> dict[str, Any]:

@@ -104,6 +104,9 @@ class LayerGrade:
     problems: list[str] = field(default_factory=list)
     """Why the layer could not be read at all (unreadable single values are mismatches
     with a ``problem``)."""
+    shared: bool = False
+    """One object standing for every student of a batch who matched the whole layer
+    (never changed after grading): renderers may build its part once."""
 
     @property
     def passed(self) -> bool:

@@ -174,6 +174,8 @@ def number(value: float | None) -> float | str | None:
     if value is None:
         return None
     value = float(value)
+    if value - value == 0.0:  # finite (inf - inf and NaN - NaN are NaN): the common case
+        return value
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):

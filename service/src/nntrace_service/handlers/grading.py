@@ -20,9 +20,8 @@ import orjson
 from pydantic import ValidationError
 
 from nntrace_service import core, limits
-from nntrace_service.grading import batch
+from nntrace_service.grading import batch, formats, scoring
 from nntrace_service.grading import compare as comparing
-from nntrace_service.grading import formats, scoring
 from nntrace_service.grading.tolerance import ToleranceSet, resolve
 from nntrace_service.handlers.networks import build, core_problem
 from nntrace_service.problems import ApiError, from_core, located, pointer
@@ -73,11 +72,11 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
             elapsed=0.0,  # only JUnit shows the time, and a batch answers JSON formats
             follow_through_credit=options.follow_through_credit,
         )
-        graded = _grade_batch(
+        grades = _grade_batch(
             body.submissions, reference, cases, tolerances, options, feedback, current, expected
         )
         results = []
-        for item, result in zip(body.submissions, graded, strict=True):
+        for item, result in zip(body.submissions, grades, strict=True):
             core.budget.check()
             document = formats.render_json(result, fmt, context, limit)
             results.append({"id": item.id, "result": orjson.Fragment(document)})
