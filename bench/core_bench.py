@@ -85,7 +85,7 @@ def bare_chain(network: Network) -> Engine:
     """matmul + bias + the catalog's activation, with no checks or bookkeeping: the very
     steps ``forward`` runs (``Network.plan``: weights, bias, activation with its parameters
     bound), so that nntrace/bare measures the checks and the kept values alone."""
-    prepared = [(s.weights_t, s.bias, s.activation) for s in network.plan("float32")]
+    prepared = [(s.weights_t, s.bias, s.activation) for s in network.plan("float32").steps]
     return _chain(prepared)
 
 
@@ -473,7 +473,7 @@ def bench_overheads(timing: dict[str, Any]) -> list[dict[str, Any]]:
 
     big = nntrace_network(mlp_weights(BIG_NET[0]), BIG_NET[1])
     x_big = mlp_inputs(BIG_NET[0][0], 64)
-    big_steps = big.plan("float32")
+    big_steps = big.plan("float32").steps
 
     def big_matmuls() -> None:
         a = x_big

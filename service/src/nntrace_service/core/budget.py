@@ -64,6 +64,12 @@ def restart() -> None:
         _BUDGET.set((current[0], time.monotonic() + current[0]))
 
 
+def active() -> bool:
+    """Whether the current code runs under a budget: a loop of many cheap steps (the forward
+    pass of a tiny network) reads this once and calls :func:`check` per step only then."""
+    return _BUDGET.get() is not None
+
+
 def check() -> None:
     """Raise :class:`OverBudgetError` if the current request is past its deadline."""
     current = _BUDGET.get()

@@ -123,16 +123,18 @@ class Network:
 
     input_size: int
     layers: tuple[Layer, ...]
-    _plans: dict[str, tuple[_Step, ...]] = field(default_factory=dict, repr=False)
+    _plans: dict[str, _Plan] = field(default_factory=dict, repr=False)
 
     @property
     def output_size(self) -> int:
         return self.layers[-1].output_size
 
-    def plan(self, dtype: DType) -> tuple[_Step, ...]:
+    def plan(self, dtype: DType) -> _Plan:
         """What :func:`forward` runs per layer in ``dtype``, prepared once per network: the
-        weights (transposed, converted) and the activation with its parameters bound, so a
-        call on a tiny network spends its time in numpy rather than in lookups."""
+        weights (transposed, converted) and the activation as the forward pass applies it
+        (:func:`_kernel`), so a call on a tiny network spends its time in numpy rather than in
+        lookups; and how large the inputs may be for the pass to need no checks at all
+        (:func:`_quiet_limit`)."""
         found = self._plans.get(dtype)
         if found is None:
             steps = []
@@ -141,14 +143,12 @@ class Network:
                     weights_t, bias = layer.transposed(dtype)
                 except NonFiniteError as error:
                     raise error.at("layers", index) from None
-                bound = layer.activation
-                call: Callable[[Array], Array] = (
-                    functools.partial(bound.activation.forward, **bound.params)
-                    if bound.params
-                    else bound.activation.forward
+                activation = layer.activation
+                steps.append(
+                    _Step(weights_t, bias, _kernel(activation, bias), activation.may_overflow)
                 )
-                steps.append(_Step(weights_t, bias, call, bound.may_overflow))
-            found = self._plans[dtype] = tuple(steps)
+            found = _Plan(tuple(steps), _quiet_limit(self.layers, steps))
+            self._plans[dtype] = found
         return found
 
     @property
@@ -252,6 +252,118 @@ class _Step(NamedTuple):
     """Whether the activation can turn finite input into a non-finite value."""
 
 
+class _Plan(NamedTuple):
+    """A network's steps in one dtype, and the input size below which they need no checks."""
+
+    steps: tuple[_Step, ...]
+    quiet_limit: float
+    """Inputs whose magnitude (:func:`_magnitude`) is at most this go through every step
+    with finite values and no floating-point exception but underflow; ``-inf`` when the
+    network gives no such guarantee (then even zeros are checked: a bias of 800 into
+    ``exponential`` overflows)."""
+
+
+def _kernel(bound: BoundActivation, bias: Array) -> Callable[[Array], Array]:
+    """The activation as the forward pass applies it to ``z = x @ weights.T + bias``: the
+    catalog's function with its parameters bound, or a shorter equivalent where the catalog
+    entry does work that this ``z`` does not need. Each returns the catalog's values bit for
+    bit on every finite ``z`` (``tests/core/test_forward_paths.py`` compares them); a non-finite
+    ``z`` is refused by the pass anyway.
+
+    * relu: the catalog computes ``maximum(z, 0.0)`` and then adds 0.0 to turn a ``-0.0``
+      into ``0.0``. A sum ``x @ W.T + bias`` is ``-0.0`` only where the bias is, so with no
+      ``-0.0`` in the bias one pass does it; the zeros are a row rather than a scalar because
+      numpy vectorises ``maximum`` for two arrays and not for an array and a scalar (about
+      2x faster on a 64 x 512 layer).
+    * softmax: the catalog's steps without its own quiet floating-point scope (the checked
+      pass has one, and the unchecked one cannot overflow) and without the ``+ 0.0``
+      (``exp(...) / sum`` is never ``-0.0``).
+    """
+    activation = bound.activation
+    if activation.name == "relu" and not bound.may_overflow and not _has_negative_zero(bias):
+        zeros = np.zeros(bias.shape, dtype=bias.dtype)
+        return functools.partial(np.maximum, zeros)
+    if activation.name == "softmax" and not bound.may_overflow:
+        return _softmax_quiet
+    if bound.params:
+        return functools.partial(activation.forward, **bound.params)
+    return activation.forward
+
+
+def _has_negative_zero(values: Array) -> bool:
+    return bool(np.signbit(values[values == 0]).any())
+
+
+def _softmax_quiet(z: Array) -> Array:
+    """The catalog's softmax for the forward pass (see :func:`_kernel`)."""
+    e: Array = z - z.max(axis=-1, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+_NEVER = -math.inf
+"""The quiet limit of a network whose every call is checked."""
+_PASS_THROUGH = frozenset({"relu", "linear"})
+"""Activations with ``|a| <= |z|``."""
+_SQUASHING = frozenset({"sigmoid", "tanh", "softmax"})
+"""Activations with ``|a| <= 1``."""
+
+
+def _quiet_limit(layers: Sequence[Layer], steps: Sequence[_Step]) -> float:
+    """The largest input magnitude for which the whole pass provably stays finite.
+
+    For inputs with ``|x| <= X``, layer ``l`` has ``|z_j| <= A * sum_k |w_kj| + |b_j|`` with
+    ``A`` the bound on its inputs; rounding adds less than a third to that when
+    ``fan_in * eps <= 1/2`` (any summation order), so twice it bounds the computed ``z``.
+    Relu and linear pass the bound on, sigmoid, tanh and softmax replace it by 1, so every
+    bound is ``slope * X + offset``. When every layer's bound at ``X`` stays below a quarter
+    of the largest float, no product, sum or activation can overflow or turn invalid: these
+    five activations, at their default parameters, raise no floating-point exception but
+    underflow on such ``z`` (softmax's ``z - max`` stays below half the largest float). Any
+    other activation, or a parameter, and there is no limit: every call is checked.
+    """
+    if not steps:
+        return _NEVER
+    info = np.finfo(steps[0].weights_t.dtype)
+    ceiling = float(info.max) / 4.0
+    slope, offset = 1.0, 0.0  # |inputs of this layer| <= slope * X + offset
+    limit = math.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer, step in zip(layers, steps, strict=True):
+            name = layer.activation.name
+            if layer.activation.may_overflow or name not in _PASS_THROUGH | _SQUASHING:
+                return _NEVER
+            if step.weights_t.shape[0] * float(info.eps) > 0.5:
+                return _NEVER
+            column = float(np.abs(step.weights_t).sum(axis=0, dtype=np.float64).max())
+            top_bias = float(np.abs(step.bias).max(initial=0.0))
+            slope, offset = 2.0 * slope * column, 2.0 * (offset * column + top_bias)
+            if not (offset < ceiling and math.isfinite(slope)):
+                return _NEVER
+            if slope > 0.0:
+                limit = min(limit, (ceiling - offset) / slope)
+            if name in _SQUASHING:
+                slope, offset = 0.0, 1.0
+    return limit if math.isfinite(limit) else float(info.max)
+
+
+_isfinite = math.isfinite
+_LISTED = 32
+"""Up to this many values, Python floats (``values.tolist()``) are a cheaper probe than a
+BLAS dot product."""
+
+
+def _magnitude(x: Array) -> float:
+    """An upper bound on ``max |x|``, NaN or inf when a value is: the Euclidean norm (for a
+    few values by ``math.hypot``, else by one BLAS dot product, which may overflow to inf and
+    only send the call to the checked pass)."""
+    flat = x.ravel()
+    if flat.size <= _LISTED:
+        return math.hypot(*flat.tolist())  # inf if any value is, else NaN if any is
+    return math.sqrt(float(flat.dot(flat)))
+
+
 class LayerValues(NamedTuple):
     """One layer's pre-activations ``z`` and activations ``a`` for every sample (a named
     tuple: the forward pass makes one per layer per call, and a frozen dataclass costs
@@ -310,44 +422,108 @@ def as_batch(network: Network, inputs: Any, dtype: DType = "float64") -> Array:
     return batch
 
 
-_isfinite = math.isfinite
-
-
 def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> ForwardResult:
     """Run ``inputs`` (one sample per row) through ``network``, keeping every layer's values.
 
     Raises :class:`NonFiniteError` naming the layer, node and sample where a value stops being
     a finite number (``exponential`` of 800, weights large enough to overflow), instead of
     returning inf or NaN.
+
+    Inputs small enough for the network (:func:`_quiet_limit`; ordinary inputs of a network
+    of sigmoid, tanh, relu, softmax and linear layers) cannot make any value non-finite, so
+    they take a pass with no checks and no quiet floating-point scope
+    (:func:`_layers_unchecked`). Any other call is checked (:func:`_layers`). Both run the
+    same steps, so the values are the same to the bit.
     """
     x = as_batch(network, inputs, dtype)
-    return ForwardResult(network, x, _layers(network.plan(dtype), network, x), dtype)
+    plan = network._plans.get(dtype) or network.plan(dtype)
+    if _magnitude(x) <= plan.quiet_limit:
+        layers = _layers_unchecked(plan.steps, x)
+    else:
+        layers = _layers(plan.steps, network, x)
+    return _new(ForwardResult, (network, x, layers, dtype))
+
+
+_new = tuple.__new__
+"""``LayerValues(z, a)`` as ``_new(LayerValues, (z, a))`` (and the same for
+:class:`ForwardResult`): without the named tuple's Python-level ``__new__`` it costs half as
+much, a few times per call, which on a tiny network is a few percent of the call."""
+
+
+def _layers_unchecked(steps: tuple[_Step, ...], x: Array) -> tuple[LayerValues, ...]:
+    """Every layer's values, for inputs that provably keep them finite (:func:`forward`).
+
+    The request's budget is looked up once and checked per layer.
+    """
+    values = []
+    budgeted = budget.active()
+    a = x
+    for weights_t, bias, activation, _ in steps:
+        if budgeted:
+            budget.check()
+        z = a @ weights_t
+        z += bias
+        a = activation(z)
+        values.append(_new(LayerValues, (z, a)))
+    return tuple(values)
 
 
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")
-def _layers(plan: tuple[_Step, ...], network: Network, x: Array) -> tuple[LayerValues, ...]:
+def _layers(steps: tuple[_Step, ...], network: Network, x: Array) -> tuple[LayerValues, ...]:
     """Every layer's values, refusing non-finite ones (:func:`forward`).
 
     Quiet by decorator rather than a ``with np.errstate(...)`` block, which costs twice as
-    much per call (and on a 3-4-4-1 network every microsecond is a few percent). Each
-    layer's ``z`` is checked with one BLAS call: ``z · z`` (over all values) is finite
-    exactly when every value is, unless finite values square past the largest float, and
-    then the exact check decides. That is about half the cost of ``isfinite`` and a
-    reduction, on tiny and large layers alike.
+    much per call.
+
+    The values are checked once, after the last layer, and layer by layer only when that
+    check fails (:func:`_first_non_finite`), so the error still names the first layer that
+    went wrong. Each layer adds a probe to one running sum, finite exactly when every value
+    is: ``z · z`` (one BLAS call; NaN and inf propagate and squares cannot cancel), or for a
+    few values the sum of the Python floats. A finite array whose probe overflows (1e200
+    squared) only sends the check down the exact path, which then finds nothing. Layers
+    computed after a non-finite one may raise on its NaN; the error is then the located one
+    too. The request's budget is looked up once and checked per layer.
     """
     values: list[LayerValues] = []
+    budgeted = budget.active()
+    probe = 0.0
     a = x
-    for weights_t, bias, activation, check_a in plan:
-        budget.check()
-        z = a @ weights_t
-        z += bias
-        layer_input, a = a, activation(z)
-        flat = z.ravel()
-        if check_a or not _isfinite(flat.dot(flat)):
-            if not _all_finite(z) or (check_a and not _all_finite(a)):
-                raise _non_finite(network, len(values), layer_input, z, a)
-        values.append(LayerValues(z, a))
+    try:
+        for weights_t, bias, activation, check_a in steps:
+            if budgeted:
+                budget.check()
+            z = a @ weights_t
+            z += bias
+            a = activation(z)
+            values.append(_new(LayerValues, (z, a)))
+            flat = z.ravel()
+            probe += sum(flat.tolist()) if flat.size <= _LISTED else float(flat.dot(flat))
+            if check_a:
+                flat = a.ravel()
+                probe += float(flat.dot(flat))
+    except Exception:
+        error = _first_non_finite(steps, network, x, values)
+        if error is None:
+            raise
+        raise error from None
+    if not _isfinite(probe):
+        error = _first_non_finite(steps, network, x, values)
+        if error is not None:
+            raise error
     return tuple(values)
+
+
+def _first_non_finite(
+    steps: tuple[_Step, ...], network: Network, x: Array, values: Sequence[LayerValues]
+) -> NonFiniteError | None:
+    """The error for the first layer (in order) with a non-finite ``z``, or a non-finite
+    ``a`` where the activation can overflow; None when every value is finite."""
+    layer_input = x
+    for index, (step, (z, a)) in enumerate(zip(steps, values, strict=False)):
+        if not _all_finite(z) or (step.check_a and not _all_finite(a)):
+            return _non_finite(network, index, layer_input, z, a)
+        layer_input = a
+    return None
 
 
 def _all_finite(values: Array) -> bool:
