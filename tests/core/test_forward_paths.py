@@ -105,6 +105,27 @@ class TestSameValues:
             assert_same_bits(kept.z, z)
             assert_same_bits(kept.a, a)
 
+    @pytest.mark.parametrize("depth", [1, 16, 17, 25])
+    def test_deep_networks_on_both_paths(self, depth: int) -> None:
+        """Up to 16 layers the unchecked pass is unrolled, deeper it loops: same values."""
+        sizes = [3] + [4] * depth
+        network = random_network(
+            sizes, ["tanh", "relu"] * (depth // 2) + ["linear"] * (depth % 2), 9
+        )
+        for scale in (1.0, math.nan):
+            x = np.full((2, 3), scale)
+            with np.errstate(over="ignore"):
+                expected = reference(network, x, "float64")
+            if math.isnan(scale):
+                assert not quiet(network, x, "float64")
+                with pytest.raises(core.NonFiniteError):
+                    core.forward(network, x)
+                continue
+            result = core.forward(network, x)
+            for (z, a), kept in zip(expected, result.layers, strict=True):
+                assert_same_bits(kept.z, z)
+                assert_same_bits(kept.a, a)
+
     @pytest.mark.parametrize("dtype", ["float32", "float64"])
     def test_inputs_above_the_limit_take_the_checked_path(self, dtype: DType) -> None:
         """Inputs just above the quiet limit are checked, and still give the same values."""

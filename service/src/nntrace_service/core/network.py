@@ -432,13 +432,17 @@ def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> Forwa
     Inputs small enough for the network (:func:`_quiet_limit`; ordinary inputs of a network
     of sigmoid, tanh, relu, softmax and linear layers) cannot make any value non-finite, so
     they take a pass with no checks and no quiet floating-point scope
-    (:func:`_layers_unchecked`). Any other call is checked (:func:`_layers`). Both run the
+    (:func:`_layers_unchecked`, unrolled by :func:`_unrolled`). Any other call is checked (:func:`_layers`). Both run the
     same steps, so the values are the same to the bit.
     """
     x = as_batch(network, inputs, dtype)
     plan = network._plans.get(dtype) or network.plan(dtype)
     if _magnitude(x) <= plan.quiet_limit:
-        layers = _layers_unchecked(plan.steps, x)
+        steps = plan.steps
+        if len(steps) <= _UNROLLED:
+            layers = _unrolled(len(steps))(steps, x, budget.active())
+        else:
+            layers = _layers_unchecked(steps, x)
     else:
         layers = _layers(plan.steps, network, x)
     return _new(ForwardResult, (network, x, layers, dtype))
@@ -466,6 +470,37 @@ def _layers_unchecked(steps: tuple[_Step, ...], x: Array) -> tuple[LayerValues, 
         a = activation(z)
         values.append(_new(LayerValues, (z, a)))
     return tuple(values)
+
+
+_UNROLLED = 16
+"""Networks up to this deep run :func:`_unrolled`; deeper ones the loop."""
+
+
+@functools.lru_cache(maxsize=_UNROLLED)
+def _unrolled(depth: int) -> Callable[[tuple[_Step, ...], Array, bool], tuple[LayerValues, ...]]:
+    """:func:`_layers_unchecked` for ``depth`` layers as straight-line code, made once per
+    depth (never per network or request) from this fixed template and the depth alone.
+
+    On a 3-4-4-1 network at batch 1 the loop's own work (an iteration, an unpacking, a list
+    append per layer, a tuple at the end) is about 2% of the call; unrolled, the steps are
+    unpacked in one statement and the values returned as one tuple display.
+    """
+    layers = range(depth)
+    lines = ["def run(steps, x, budgeted):"]
+    lines.append("    " + "".join(f"(w{i}, b{i}, f{i}, _), " for i in layers) + "= steps")
+    for i in layers:
+        lines += [
+            "    if budgeted:",
+            "        check()",
+            f"    z{i} = {'x' if i == 0 else f'a{i - 1}'} @ w{i}",
+            f"    z{i} += b{i}",
+            f"    a{i} = f{i}(z{i})",
+        ]
+    lines.append("    return (" + "".join(f"new(Values, (z{i}, a{i})), " for i in layers) + ")")
+    namespace: dict[str, Any] = {"check": budget.check, "new": _new, "Values": LayerValues}
+    exec("\n".join(lines), namespace)  # the source holds nothing but the depth
+    run: Callable[[tuple[_Step, ...], Array, bool], tuple[LayerValues, ...]] = namespace["run"]
+    return run
 
 
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")
