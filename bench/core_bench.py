@@ -83,8 +83,9 @@ def _chain(prepared: Sequence[tuple[np.ndarray, np.ndarray, Callable[..., np.nda
 
 def bare_chain(network: Network) -> Engine:
     """matmul + bias + the catalog's activation, with no checks or bookkeeping: the very
-    steps ``forward`` runs (``Network.plan``: weights, bias, activation with its parameters
-    bound), so that nntrace/bare measures the checks and the kept values alone."""
+    steps ``forward`` runs (``Network.plan``: weights, bias, and the activation as the pass
+    applies it, the catalog's values bit for bit, relu and softmax in fewer numpy calls), so
+    that nntrace/bare measures the checks and the kept values alone."""
     prepared = [(s.weights_t, s.bias, s.activation) for s in network.plan("float32").steps]
     return _chain(prepared)
 
