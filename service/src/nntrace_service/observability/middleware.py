@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from prometheus_client import Counter, Histogram
+
 from nntrace_service.observability import metrics
 from nntrace_service.observability.logs import ACCESS_LOGGER, REQUEST_ID
 
@@ -91,6 +93,14 @@ class ObservedApp:
             )
 
 
+_CHILDREN: dict[tuple[str, str, str], tuple[Counter, Histogram, Histogram]] = {}
+"""The metric children of each (method, route, status) seen: ``labels()`` validates, locks
+and looks up on every call, a few µs per request for the same three objects. The very
+objects prometheus_client keeps (it resets them itself in a forked worker)."""
+_MAX_CHILDREN = 1024
+"""Label sets kept here at most (methods are whatever clients send); beyond, ``labels()``."""
+
+
 def _record(
     environ: dict[str, Any],
     method: str,
@@ -100,9 +110,19 @@ def _record(
     sent: int,
     problem: str | None,
 ) -> None:
-    metrics.REQUESTS.labels(method, route, status).inc()
-    metrics.LATENCY.labels(method, route).observe(duration)
-    metrics.RESPONSE_BYTES.labels(route).observe(sent)
+    children = _CHILDREN.get((method, route, status))
+    if children is None:
+        children = (
+            metrics.REQUESTS.labels(method, route, status),
+            metrics.LATENCY.labels(method, route),
+            metrics.RESPONSE_BYTES.labels(route),
+        )
+        if len(_CHILDREN) < _MAX_CHILDREN:
+            _CHILDREN[method, route, status] = children
+    requests, latency, response_bytes = children
+    requests.inc()
+    latency.observe(duration)
+    response_bytes.observe(sent)
     if problem:
         metrics.PROBLEMS.labels(problem).inc()
     evaluation = environ.get(EVALUATION_KEY)
