@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from nntrace_service.core.errors import CoreError
@@ -49,11 +49,23 @@ class OverBudgetError(CoreError):
 @contextmanager
 def budget(seconds: float | None) -> Iterator[None]:
     """Run the enclosed work under a budget of ``seconds`` (None: unbounded)."""
-    token = _BUDGET.set(None if seconds is None else (seconds, time.monotonic() + seconds))
+    token = start(seconds)
     try:
         yield
     finally:
-        _BUDGET.reset(token)
+        end(token)
+
+
+def start(seconds: float | None) -> Token[tuple[float, float] | None]:
+    """Start a budget of ``seconds`` (None: unbounded) for what runs until :func:`end` is
+    given the token returned: :func:`budget` without a generator, for the per-request
+    middleware."""
+    return _BUDGET.set(None if seconds is None else (seconds, time.monotonic() + seconds))
+
+
+def end(token: Token[tuple[float, float] | None]) -> None:
+    """Restore the budget that was current before the :func:`start` of ``token``."""
+    _BUDGET.reset(token)
 
 
 def restart() -> None:

@@ -40,13 +40,15 @@ def principal() -> Principal:
 def install(app: Flask, settings: Settings) -> None:
     @app.before_request
     def _authenticate() -> None:
-        g.nntrace_principal = _caller(settings)
+        caller = _caller(settings)
+        if caller is not ANONYMOUS:  # principal()'s default: no attribute to set per request
+            g.nntrace_principal = caller
 
 
 def _caller(settings: Settings) -> Principal:
     if settings.auth == "off":
         return LOCAL
-    header = request.headers.get("Authorization")
+    header: str | None = request.environ.get("HTTP_AUTHORIZATION")
     if header is None:
         if settings.auth == "all" and not _open():
             raise ApiError(

@@ -28,9 +28,13 @@ def validate() -> dict[str, Any]:
 def evaluate() -> dict[str, Any]:
     """Outputs, per-layer values, node traces and gradients, as requested."""
     body = parse_body(EvaluateRequest)
-    revealing = body.trace == "nodes" or body.gradients
-    resolved, _ = stored.resolve(store(), principal(), body, settings(), weights_needed=revealing)
-    response = networks.evaluate(resolved, settings())
+    current = settings()
+    if body.network_id is None:  # inline: nothing to look up, no store, no caller needed
+        resolved = body
+    else:
+        revealing = body.trace == "nodes" or body.gradients
+        resolved, _ = stored.resolve(store(), principal(), body, current, weights_needed=revealing)
+    response = networks.evaluate(resolved, current)
     request.environ[EVALUATION_KEY] = _sizes(resolved, len(response["outputs"]))
     return response
 

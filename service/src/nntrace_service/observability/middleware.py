@@ -1,7 +1,7 @@
 """One WSGI middleware that makes every request observable: metrics, and in JSON mode one
 log line per request.
 
-It sits below the request-id middleware and above the app. The route label is the URL rule
+It sits below the middleware that assigns request ids and above the app. The route label is the URL rule
 the app matched (read from the werkzeug request the app attached to the environ), so no
 framework hook runs per request; what only the app knows (the problem type of an error, the
 sizes of an evaluation, the API key id) it leaves in the environ under the keys below.
