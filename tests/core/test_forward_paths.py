@@ -18,6 +18,7 @@ import pytest
 
 from nntrace_service import core
 from nntrace_service.core import budget
+from nntrace_service.core import network as network_module
 from nntrace_service.core.network import DType, _kernel, _magnitude
 
 
@@ -99,11 +100,13 @@ class TestSameValues:
         network = random_network(sizes, activations, seed=batch + len(sizes))
         x = np.random.default_rng(batch).normal(0, 2, (batch, sizes[0])).astype(dtype)
 
-        result = core.forward(network, x, dtype=dtype)
+        first = core.forward(network, x, dtype=dtype)  # a network's first call: checked
+        again = core.forward(network, x, dtype=dtype)  # then unchecked, where x is quiet
 
-        for (z, a), kept in zip(reference(network, x, dtype), result.layers, strict=True):
-            assert_same_bits(kept.z, z)
-            assert_same_bits(kept.a, a)
+        for result in (first, again):
+            for (z, a), kept in zip(reference(network, x, dtype), result.layers, strict=True):
+                assert_same_bits(kept.z, z)
+                assert_same_bits(kept.a, a)
 
     @pytest.mark.parametrize("depth", [1, 16, 17, 25])
     def test_deep_networks_on_both_paths(self, depth: int) -> None:
@@ -121,10 +124,34 @@ class TestSameValues:
                 with pytest.raises(core.NonFiniteError):
                     core.forward(network, x)
                 continue
-            result = core.forward(network, x)
-            for (z, a), kept in zip(expected, result.layers, strict=True):
-                assert_same_bits(kept.z, z)
-                assert_same_bits(kept.a, a)
+            for _ in range(2):  # the first call is checked, the second is not
+                result = core.forward(network, x)
+                for (z, a), kept in zip(expected, result.layers, strict=True):
+                    assert_same_bits(kept.z, z)
+                    assert_same_bits(kept.a, a)
+
+    def test_a_network_called_once_never_works_out_its_quiet_limit(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every HTTP request builds its own network and calls it once: that call is checked
+        and leaves the quiet limit (tens of µs on a tiny network) unworked; a second call
+        works it out and takes the unchecked pass."""
+        network = random_network([3, 4, 4, 1], ["relu", "sigmoid", "sigmoid"], seed=3)
+        x = np.random.default_rng(3).normal(0, 1, (2, 3))
+        unchecked: list[int] = []
+        real = network_module._layers_unchecked
+
+        def counted(steps: Any, x: np.ndarray) -> Any:
+            unchecked.append(1)
+            return real(steps, x)
+
+        monkeypatch.setattr(network_module, "_UNROLLED", 0)  # the loop, so it can be counted
+        monkeypatch.setattr(network_module, "_layers_unchecked", counted)
+
+        core.forward(network, x)
+        assert network._plans == {} and unchecked == []
+        core.forward(network, x)
+        assert "float64" in network._plans and unchecked == [1]
 
     @pytest.mark.parametrize("dtype", ["float32", "float64"])
     def test_inputs_above_the_limit_take_the_checked_path(self, dtype: DType) -> None:
