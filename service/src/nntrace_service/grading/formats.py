@@ -136,6 +136,8 @@ def points_text(value: float) -> str:
 
 
 def value_text(value: float, decimals: int) -> str:
+    if value - value == 0.0:  # finite (inf - inf and NaN - NaN are NaN): the common case
+        return f"{value:.{decimals}f}"
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -147,7 +149,8 @@ def sci(value: float) -> str:
     """``9.18e-3`` rather than Python's ``9.18e-03``."""
     if not math.isfinite(value):
         return value_text(value, 0)
-    return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{value:.2e}").replace("e+", "e")
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def _hint(value: float) -> str:
@@ -221,10 +224,11 @@ def _failure_summary(result: GradeResult) -> str:
 
 def native(result: GradeResult, ctx: Context) -> dict[str, Any]:
     """The full JSON document (grading.md §9, ``format=native``)."""
-    points = result.points
+    case_points = [case.points for case in result.cases]
+    points = sum(case_points)  # GradeResult.points, summed once for the whole document
     document: dict[str, Any] = {
         "gradable": result.gradable,
-        "score": result.score,
+        "score": result.score_of(points),
         "points": round(points, 12),
         "max_points": result.max_points,
         "tolerance_used": result.tolerance.describe(),
@@ -236,19 +240,21 @@ def native(result: GradeResult, ctx: Context) -> dict[str, Any]:
         document["format_errors"] = list(result.format_errors)
     document["truncated"] = ctx.detail.level > 0
     document["cases"] = (
-        [_native_case(case, ctx) for case in result.cases] if ctx.detail.level < 4 else []
+        [_native_case(c, p, ctx) for c, p in zip(result.cases, case_points, strict=True)]
+        if ctx.detail.level < 4
+        else []
     )
     return document
 
 
-def _native_case(case: CaseGrade, ctx: Context) -> dict[str, Any]:
+def _native_case(case: CaseGrade, points: float, ctx: Context) -> dict[str, Any]:
     reveal = ctx.reveal(case)
     limit = ctx.limit
     return {
         "id": case.case.id,
         "name": case.case.name,
         "visibility": case.case.visibility,
-        "points": case.points,
+        "points": points,
         "max_points": case.max_points,
         "problems": list(case.problems),
         "layers": [_native_layer(layer, reveal, limit, ctx) for layer in case.layers],
@@ -256,12 +262,18 @@ def _native_case(case: CaseGrade, ctx: Context) -> dict[str, Any]:
 
 
 def _native_layer(layer: LayerGrade, reveal: bool, limit: int, ctx: Context) -> dict[str, Any]:
-    key = (id(layer), reveal, ctx.detail.level)
-    known = ctx.memo.get(key)
-    if known is not None and known[0] is layer:
-        return known[1]  # type: ignore[no-any-return]
+    key: tuple[int, bool, int] | None = None
+    if layer.shared:
+        # One LayerGrade stands for many students in a batch (every one who matched the
+        # whole layer): its entry is built once. Keyed by id and kept with the object, so
+        # a reused id can never match.
+        key = (id(layer), reveal, ctx.detail.level)
+        known = ctx.memo.get(key)
+        if known is not None and known[0] is layer:
+            return known[1]  # type: ignore[no-any-return]
     tolerance = layer.tolerance
     shown = layer.mismatches[:limit]
+    nodes_failed = layer.nodes_failed
     entry: dict[str, Any] = {
         "name": layer.name,
         "activation": layer.activation,
@@ -271,17 +283,16 @@ def _native_layer(layer: LayerGrade, reveal: bool, limit: int, ctx: Context) -> 
         "nodes_total": layer.nodes_total,
         "nodes_ok": layer.nodes_ok,
         "nodes_follow_through": layer.nodes_follow_through,
-        "nodes_failed": layer.nodes_failed,
+        "nodes_failed": nodes_failed,
         "tolerance": {"rtol": tolerance.rtol, "atol": tolerance.atol},
         "problems": list(layer.problems) if ctx.detail.texts else [],
-        "mismatches": [_native_node(m, reveal, ctx) for m in shown],
-        "more_mismatches": layer.nodes_failed - len(shown),
-        "follow_through": [_native_follow(f, reveal) for f in layer.follow_through[:limit]],
+        "mismatches": [_native_node(m, reveal, ctx) for m in shown] if shown else [],
+        "more_mismatches": nodes_failed - len(shown),
+        "follow_through": [_native_follow(f, reveal) for f in layer.follow_through[:limit]]
+        if layer.follow_through
+        else [],
     }
-    if layer.shared:
-        # One LayerGrade stands for many students in a batch (every one who matched the
-        # whole layer): its entry is built once. Keyed by id and kept with the object, so
-        # a reused id can never match.
+    if key is not None:
         ctx.memo[key] = (layer, entry)
     return entry
 

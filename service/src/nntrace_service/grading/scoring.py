@@ -156,9 +156,13 @@ class GradeResult:
     @property
     def score(self) -> float:
         """Points as a fraction in [0, 1] (clamped: PrairieLearn does not clamp it)."""
+        return self.score_of(self.points)
+
+    def score_of(self, points: float) -> float:
+        """:attr:`score` for ``points`` already summed (a renderer sums them once)."""
         if self.max_points <= 0:
             return 1.0 if self.gradable else 0.0
-        return min(max(self.points / self.max_points, 0.0), 1.0)
+        return min(max(points / self.max_points, 0.0), 1.0)
 
     @property
     def nodes_checked(self) -> int:
