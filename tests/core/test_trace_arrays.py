@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from nntrace_service import core
-from nntrace_service.core.numbers import fixed_numbers, short_numbers
+from nntrace_service.core.numbers import fixed_numbers, number_strings, short_numbers
 from nntrace_service.core.trace import calculation_lines, trace_layers
 
 
@@ -78,6 +78,72 @@ class TestNumbers:
     def test_short_by_hand(self, value: float, text: str) -> None:
         """The short form of a few values, written out by hand."""
         assert short_numbers([value], 4) == [text]
+
+
+def format_short(value: float, decimals: int, parens: bool) -> str:
+    """The short form written the plain way, with Python's own ``format`` of one value:
+    ``0.00`` when every digit is zero, scientific from 1e9 on, else two decimals when the
+    rest are zeros; negative factors in parentheses."""
+    fixed = format(value, f".{decimals}f")
+    if fixed.lstrip("-").replace(".", "").strip("0") == "":
+        return "0.00"
+    if abs(value) >= 1e9:
+        text = format(value, f".{max(decimals - 1, 1)}e")
+    else:
+        whole, _, fraction = fixed.partition(".")
+        if fraction[2:].strip("0") == "":
+            fraction = (fraction + "00")[:2]
+        text = f"{whole}.{fraction}"
+    return f"({text})" if parens and text.startswith("-") else text
+
+
+DYADIC_TIES = [k / 2**j for k in range(-40, 41) for j in range(1, 16)]
+EDGE_VALUES = {
+    "negative zero": [-0.0, 0.0],
+    "tiny": [5e-324, -5e-324, 1e-300, -1e-300, 1e-12, -1e-12, 4.9e-5, -4.9e-5],
+    "huge": [1e9, -1e9, 4.2e12, -7.5e15, 1e300, -1e300, 999_999_999.99999],
+    "table edges": [997.99995, 998.0, 998.99994, 998.99995, -998.99996, 999.0, 999.5, 1000.0,
+                    -1000.0, 12345.678901, 0.99995, 0.999949, -0.99995, 9.99995, 99.99995],
+    "rounding ties and near-ties": [0.00005, -0.00005, 0.000050000000000000001, 1.00005,
+                                    2.00005, 0.125, -0.125, 0.375, 2.5, 0.5, 1.5, 0.005,
+                                    0.015, 0.045, 0.0005, 0.65701, *DYADIC_TIES],
+    "spread": [float(v) for v in np.random.default_rng(9).normal(size=3000)
+               * 10.0 ** np.random.default_rng(10).integers(-7, 4, size=3000)],
+}  # fmt: skip
+
+
+class TestNumberStrings:
+    """The bulk texts against Python's own ``format`` of each value, one by one."""
+
+    @pytest.mark.parametrize("decimals", [0, 1, 2, 3, 4, 5, 7, 12])
+    @pytest.mark.parametrize("parens", [False, True], ids=["plain", "factor"])
+    @pytest.mark.parametrize("kind", EDGE_VALUES)
+    def test_matches_format_per_value(self, kind: str, parens: bool, decimals: int) -> None:
+        values = EDGE_VALUES[kind]
+
+        got = number_strings(np.array(values), decimals, parens=parens).tolist()
+
+        assert got == [format_short(v, decimals, parens) for v in values]
+
+    @pytest.mark.parametrize("decimals", [2, 4, 6])
+    def test_float32_values(self, decimals: int) -> None:
+        """float32 arrays (what a float32 forward pass keeps) are written as their exact
+        values, the way ``format`` writes that float32 value as a Python float."""
+        values = (np.random.default_rng(3).normal(size=2000) * 3).astype(np.float32)
+        values[:4] = [np.float32(0.1), np.float32(-0.00005), np.float32(998.99995), -0.0]
+
+        got = number_strings(values, decimals).tolist()
+
+        assert got == [format_short(float(v), decimals, False) for v in values]
+
+    def test_parentheses_per_value(self) -> None:
+        """One flag per value: factors and plain numbers written in the same call."""
+        values = [-1.5, -1.5, -0.00001, -2000.25, 0.25]
+        parens = np.array([True, False, True, True, False])
+
+        got = number_strings(np.array(values), 2, parens=parens).tolist()
+
+        assert got == ["(-1.50)", "-1.50", "0.00", "(-2000.25)", "0.25"]
 
 
 def random_network(sizes: list[int], activations: list[str], seed: int) -> core.Network:
@@ -143,6 +209,31 @@ class TestLayerTraces:
             for row in range(2):
                 for node in range(trace.units):
                     assert layer_lines[row][node] == trace.node(row, node).line(decimals)
+
+    @pytest.mark.parametrize("name", ["h%s", "h\x00", "h\x01\x02"])
+    def test_names_with_odd_characters(self, name: str) -> None:
+        """Layer names holding ``%`` or control characters (what lines are cut at) come out
+        whole, and values beyond the number tables (up to scientific) are written too."""
+        network = core.build_network(
+            2,
+            [
+                core.LayerDef(name=name, weights=[[1500.0, -0.5], [2e9, 3.0]], bias=[0.25, -1e3],
+                              activation="relu"),
+                core.LayerDef(name="o", weights=[[1.0, -1.0]], bias=[0.0], activation="tanh"),
+            ],
+        )  # fmt: skip
+        traces = trace_layers(core.forward(network, [[1.0, 2.0], [-3.0, 0.5]]))
+
+        lines = calculation_lines(traces, 4)
+
+        assert (
+            lines[0][0][0]
+            == f"{name}[0] = relu(1500.00×1.00 + (-0.50)×2.00 + 0.25) = relu(1499.25) = 1499.25"
+        )
+        for trace, layer_lines in zip(traces, lines, strict=True):
+            for row in range(2):
+                for node in range(trace.units):
+                    assert layer_lines[row][node] == trace.node(row, node).line(4)
 
     def test_long_line_by_hand(self) -> None:
         """Past twelve terms, eleven are written and the rest counted."""
