@@ -130,7 +130,7 @@ class TestNumberStrings:
         """float32 arrays (what a float32 forward pass keeps) are written as their exact
         values, the way ``format`` writes that float32 value as a Python float."""
         values = (np.random.default_rng(3).normal(size=2000) * 3).astype(np.float32)
-        values[:4] = [np.float32(0.1), np.float32(-0.00005), np.float32(998.99995), -0.0]
+        values[:4] = np.array([0.1, -0.00005, 998.99995, -0.0], dtype=np.float32)
 
         got = number_strings(values, decimals).tolist()
 
