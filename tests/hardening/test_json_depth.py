@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import orjson
 import pytest
 
 from nntrace_service.http import jsonio
@@ -66,3 +67,23 @@ def test_refusal_names_a_deepest_path() -> None:
         jsonio._check_depth(document, LIMIT)
 
     assert caught.value.errors[0]["pointer"] == "/a/1/b/0/0/0"
+
+
+@pytest.mark.parametrize("padding", [0, 70_000], ids=["small body", "body past the count"])
+@pytest.mark.parametrize("depth", [LIMIT, LIMIT + 1])
+def test_loads_refuses_by_depth_whatever_the_body_size(padding: int, depth: int) -> None:
+    """Small bodies may skip the walk by counting brackets; large ones are walked. Either
+    way a document one level too deep is refused and one at the limit is not."""
+    document: Any = {"pad": "x" * padding, "v": 1.0}
+    for _ in range(depth - 1):
+        document = {"d": document}
+    body = orjson.dumps(document)
+
+    assert naive_depth(document) == depth
+    assert (len(body) > 64 * 1024) == bool(padding)
+    try:
+        jsonio.loads(body, max_depth=LIMIT)
+        refused = False
+    except ApiError:
+        refused = True
+    assert refused == (depth > LIMIT)
