@@ -27,12 +27,17 @@ def naive_depth(value: Any) -> int:
 def random_document(rng: random.Random, budget: int) -> Any:
     roll = rng.random()
     if budget == 0 or roll < 0.25:
-        return rng.choice([1, 2.5, "s", True, None])
+        return rng.choice([1, 2.5, random_text(rng), True, None])
     if roll < 0.5:  # a matrix of numbers, the shortcut's case
         return [[rng.random() for _ in range(rng.randint(0, 3))] for _ in range(rng.randint(1, 3))]
     if roll < 0.75:
         return [random_document(rng, budget - 1) for _ in range(rng.randint(0, 3))]
     return {f"k{i}": random_document(rng, budget - 1) for i in range(rng.randint(0, 3))}
+
+
+def random_text(rng: random.Random) -> str:
+    """Strings that look like structure: brackets, quotes, backslashes, non-ASCII."""
+    return "".join(rng.choice('[]{}"\\ é,:') for _ in range(rng.randint(0, 6)))
 
 
 def _refused(document: Any) -> bool:
@@ -48,6 +53,22 @@ def test_depth_check_agrees_with_naive_depth(seed: int) -> None:
     document = random_document(random.Random(seed), LIMIT + 3)
 
     assert _refused(document) == (naive_depth(document) > LIMIT)
+
+
+@pytest.mark.parametrize("seed", range(300))
+@pytest.mark.parametrize("padding", [0, 5000], ids=["counted", "scanned"])
+def test_byte_scan_never_passes_a_deep_body(seed: int, padding: int) -> None:
+    """The scan of the raw bytes may only skip the walk for a document within the limit, and
+    without a backslash (no escaped quote) it reads the depth exactly."""
+    document = {"pad": " " * padding, "d": random_document(random.Random(seed), LIMIT + 2)}
+    body = orjson.dumps(document)
+
+    shallow = jsonio._surely_shallow(body, LIMIT)
+
+    if shallow:
+        assert naive_depth(document) <= LIMIT
+    if b"\\" not in body:
+        assert shallow == (naive_depth(document) <= LIMIT)
 
 
 @pytest.mark.parametrize("depth", [LIMIT - 1, LIMIT, LIMIT + 1])
@@ -72,7 +93,7 @@ def test_refusal_names_a_deepest_path() -> None:
 @pytest.mark.parametrize("padding", [0, 70_000], ids=["small body", "body past the count"])
 @pytest.mark.parametrize("depth", [LIMIT, LIMIT + 1])
 def test_loads_refuses_by_depth_whatever_the_body_size(padding: int, depth: int) -> None:
-    """Small bodies may skip the walk by counting brackets; large ones are walked. Either
+    """Small bodies are read by counting brackets, large ones by scanning their bytes. Either
     way a document one level too deep is refused and one at the limit is not."""
     document: Any = {"pad": "x" * padding, "v": 1.0}
     for _ in range(depth - 1):
@@ -80,7 +101,7 @@ def test_loads_refuses_by_depth_whatever_the_body_size(padding: int, depth: int)
     body = orjson.dumps(document)
 
     assert naive_depth(document) == depth
-    assert (len(body) > 64 * 1024) == bool(padding)
+    assert (len(body) > jsonio._COUNTED_BYTES) == bool(padding)
     try:
         jsonio.loads(body, max_depth=LIMIT)
         refused = False

@@ -5,9 +5,10 @@ accepts the non-standard ``NaN`` and ``Infinity`` tokens some clients emit, and 
 beyond 64 bits; such a body then fails validation with a pointer to the offending number
 instead of a bare "malformed JSON".
 
-Nesting is bounded (``NNTRACE_MAX_JSON_DEPTH``): deeper documents are refused with a 400
-naming where the limit was passed, found by an iterative walk (orjson stops at 1024 levels,
-the standard library recurses into a RecursionError). Responses never contain non-finite
+Nesting is bounded (``NNTRACE_MAX_JSON_DEPTH``): the depth is read from the body's brackets
+where that is sure, and otherwise from an iterative walk over the parsed document (orjson
+stops at 1024 levels, the standard library recurses into a RecursionError); deeper documents
+are refused with a 400 naming where the limit was passed. Responses never contain non-finite
 numbers: the core refuses them before they get here.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
+import numpy as np
 import orjson
 from flask import Response
 from flask.json.provider import JSONProvider
@@ -59,20 +61,34 @@ def loads(text: str | bytes | bytearray, *, max_depth: int | None = None) -> Any
     return data
 
 
-# Counting brackets costs about 1 ms per MB; past this size a body has thousands of them
-# anyway, so counting would only add to the walk it cannot spare.
-_COUNTED_BYTES = 64 * 1024
+_COUNTED_BYTES = 4096
+"""Up to this size, counting brackets first is cheaper than deleting everything else."""
+_NOT_MARKS = bytes(sorted(set(range(256)) - set(b'[]{}"\\')))
+"""Every byte but brackets, quotes and backslashes: what ``_surely_shallow`` deletes."""
 
 
 def _surely_shallow(text: str | bytes | bytearray, max_depth: int) -> bool:
-    """The document cannot nest deeper than ``max_depth``: every level opens with ``[`` or
-    ``{`` (brackets inside strings only add to the count), so a small body with no more of
-    them than the limit skips the walk below. That is the usual exercise's body."""
-    if len(text) > _COUNTED_BYTES:
+    """The document nests no deeper than ``max_depth``, read from its bytes alone.
+
+    Deleting all but brackets and quotes is one C-level pass (about 0.5 ms per MB) that leaves
+    a few thousand bytes even for a 12 MB network, against some 30 ns per number for the walk
+    over the parsed document. With no backslash in the body (so no escaped quote), the quotes
+    pair up, the brackets between pairs are the document's structure and their running
+    balance is its depth. A body with a backslash is left to the walk.
+    """
+    raw = text.encode() if isinstance(text, str) else text
+    if len(raw) <= _COUNTED_BYTES and raw.count(b"[") + raw.count(b"{") <= max_depth:
+        return True  # the usual exercise: fewer brackets than levels allowed
+    # bytes.translate is twice as fast as bytearray's; the copy costs less than the difference.
+    marks = bytes(raw).translate(None, _NOT_MARKS)
+    if b"\\" in marks:
         return False
-    if isinstance(text, str):
-        return text.count("[") + text.count("{") <= max_depth
-    return text.count(b"[") + text.count(b"{") <= max_depth
+    brackets = b"".join(marks.split(b'"')[::2])
+    if brackets.count(b"[") + brackets.count(b"{") <= max_depth:
+        return True
+    # "[" and "{" have bit 1 set, "]" and "}" do not: a step of +1 or -1 per bracket.
+    steps = (np.frombuffer(brackets, np.uint8) >> 1 & 1).astype(np.int32) * 2 - 1
+    return int(steps.cumsum().max()) <= max_depth
 
 
 def _check_depth(data: Any, max_depth: int) -> None:
