@@ -31,6 +31,7 @@ from nntrace_service.core.errors import (
 from tests.core import mpmath_reference as ref
 
 Params = dict[str, Any]
+Quantity = Literal["value", "derivative"]
 Array = np.ndarray[Any, Any]
 DType = type[np.floating[Any]]
 DTYPES: tuple[DType, ...] = (np.float64, np.float32)
@@ -181,45 +182,36 @@ def _at_kink(name: str, params: Params, dtype: DType, x: float) -> bool:
     return float(np.array(x, dtype=dtype)) in ref.kinks(name, params)
 
 
-def _value_miss(name: str, params: Params, dtype: DType, x: float) -> str | None:
+def _mpmath_miss(
+    quantity: Quantity, name: str, params: Params, dtype: DType, x: float
+) -> str | None:
+    """How the core's value (or derivative) at ``x`` misses mpmath's, or None."""
     exact_x = float(np.array(x, dtype=dtype))
-    want = ref.value(name, exact_x, params)
+    want = getattr(ref, quantity)(name, exact_x, params)
+    mark = "'" if quantity == "derivative" else ""
     if not _representable(want, dtype):
-        return f"{name}({x}) = {want} is not representable"
-    got_x, got, _ = _evaluate(name, params, dtype, x)
+        return f"{name}{mark}({x}) = {want} is not representable"
+    got_x, value, derivative = _evaluate(name, params, dtype, x)
     assert got_x == exact_x
-    return _miss(got, want, dtype, f"{_case_id(name, params)}({exact_x!r})")
+    got = derivative if quantity == "derivative" else value
+    return _miss(got, want, dtype, f"{_case_id(name, params)}{mark}({exact_x!r})")
 
 
-def _derivative_miss(name: str, params: Params, dtype: DType, x: float) -> str | None:
-    exact_x = float(np.array(x, dtype=dtype))
-    want = ref.derivative(name, exact_x, params)
-    if not _representable(want, dtype):
-        return f"{name}'({x}) = {want} is not representable"
-    _, _, got = _evaluate(name, params, dtype, x)
-    return _miss(got, want, dtype, f"{_case_id(name, params)}'({exact_x!r})")
+# One test per function, dtype and quantity walks every point (the grid, each kink and its
+# neighbours) and reports every point that misses, not just the first. Derivatives skip the
+# kinks, where there is no limit to compare with.
 
 
-# One test per function and dtype walks every point (the grid, each kink and its neighbours)
-# and reports every point that misses, not just the first.
-
-
+@pytest.mark.parametrize("quantity", ["value", "derivative"])
 @pytest.mark.parametrize(("name", "params", "dtype"), FUNCTION_CASES)
-def test_value_matches_mpmath(name: str, params: Params, dtype: DType) -> None:
-    points = [x for x in _points(name, params) if not _overflows(name, params, dtype, x)]
-    misses = [m for x in points if (m := _value_miss(name, params, dtype, x)) is not None]
-    assert len(points) >= len(GRID) // 2
-    assert not misses, "\n".join(misses)
-
-
-@pytest.mark.parametrize(("name", "params", "dtype"), FUNCTION_CASES)
-def test_derivative_matches_mpmath(name: str, params: Params, dtype: DType) -> None:
+def test_matches_mpmath(quantity: Quantity, name: str, params: Params, dtype: DType) -> None:
     points = [
         x
         for x in _points(name, params)
-        if not _overflows(name, params, dtype, x) and not _at_kink(name, params, dtype, x)
+        if not _overflows(name, params, dtype, x)
+        and not (quantity == "derivative" and _at_kink(name, params, dtype, x))
     ]
-    misses = [m for x in points if (m := _derivative_miss(name, params, dtype, x)) is not None]
+    misses = [m for x in points if (m := _mpmath_miss(quantity, name, params, dtype, x))]
     assert len(points) >= len(GRID) // 2
     assert not misses, "\n".join(misses)
 

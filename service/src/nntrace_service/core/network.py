@@ -441,7 +441,7 @@ def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> Forwa
     Inputs small enough for the network (:func:`_quiet_limit`; ordinary inputs of a network
     of sigmoid, tanh, relu, softmax and linear layers) cannot make any value non-finite, so
     they take a pass with no checks and no quiet floating-point scope
-    (:func:`_layers_unchecked`, unrolled by :func:`_unrolled`). Any other call is checked (:func:`_layers`). Both run the
+    (:func:`_layers_unchecked`). Any other call is checked (:func:`_layers`). Both run the
     same steps, so the values are the same to the bit.
     """
     x = as_batch(network, inputs, dtype)
@@ -457,11 +457,7 @@ def forward(network: Network, inputs: Any, *, dtype: DType = "float64") -> Forwa
             )
         plan = network.plan(dtype)
     if _magnitude(x) <= plan.quiet_limit:
-        steps = plan.steps
-        if len(steps) <= _UNROLLED:
-            layers = _unrolled(len(steps))(steps, x, budget.active())
-        else:
-            layers = _layers_unchecked(steps, x)
+        layers = _layers_unchecked(plan.steps, x)
     else:
         layers = _layers(plan.steps, network, x)
     return _new(ForwardResult, (network, x, layers, dtype))
@@ -474,30 +470,27 @@ much, a few times per call, which on a tiny network is a few percent of the call
 
 
 def _layers_unchecked(steps: tuple[_Step, ...], x: Array) -> tuple[LayerValues, ...]:
-    """Every layer's values, for inputs that provably keep them finite (:func:`forward`).
-
-    The request's budget is looked up once and checked per layer.
+    """Every layer's values, for inputs that provably keep them finite (:func:`forward`):
+    straight-line code (:func:`_unrolled`), run a chunk of up to ``_UNROLLED`` layers at a
+    time on deeper networks. The request's budget is looked up once and checked per layer.
     """
-    values = []
     budgeted = budget.active()
-    a = x
-    for weights_t, bias, activation, _ in steps:
-        if budgeted:
-            budget.check()
-        z = a @ weights_t
-        z += bias
-        a = activation(z)
-        values.append(_new(LayerValues, (z, a)))
-    return tuple(values)
+    if len(steps) <= _UNROLLED:
+        return _unrolled(len(steps))(steps, x, budgeted)
+    values: tuple[LayerValues, ...] = ()
+    for start in range(0, len(steps), _UNROLLED):
+        chunk = steps[start : start + _UNROLLED]
+        values += _unrolled(len(chunk))(chunk, values[-1].a if values else x, budgeted)
+    return values
 
 
 _UNROLLED = 16
-"""Networks up to this deep run :func:`_unrolled`; deeper ones the loop."""
+"""The most layers one piece of straight-line code runs (:func:`_layers_unchecked`)."""
 
 
 @functools.lru_cache(maxsize=_UNROLLED)
 def _unrolled(depth: int) -> Callable[[tuple[_Step, ...], Array, bool], tuple[LayerValues, ...]]:
-    """:func:`_layers_unchecked` for ``depth`` layers as straight-line code, made once per
+    """The unchecked pass over ``depth`` layers as straight-line code, made once per
     depth (never per network or request) from this fixed template and the depth alone.
 
     On a 3-4-4-1 network at batch 1 the loop's own work (an iteration, an unpacking, a list

@@ -13,6 +13,7 @@ The views in ``http/grading.py`` only parse, pick the format and call :func:`gra
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,7 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
         trace_budget=current.max_trace_terms,
     )
     limit = body.feedback.max_bytes or formats.DEFAULT_MAX_BYTES[fmt] or None
+    task = _Assignment(reference, cases, tolerances, options, feedback, current)
     if body.submissions is not None:
         expected = _check_batch(body, fmt, reference, cases, current)
         context = formats.Context(
@@ -72,16 +74,14 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
             elapsed=0.0,  # only JUnit shows the time, and a batch answers JSON formats
             follow_through_credit=options.follow_through_credit,
         )
-        grades = _grade_batch(
-            body.submissions, reference, cases, tolerances, options, feedback, current, expected
-        )
+        grades = _grade_batch(body.submissions, task, expected)
         results = []
         for item, result in zip(body.submissions, grades, strict=True):
             core.budget.check()
             document = formats.render_json(result, fmt, context, limit)
             results.append({"id": item.id, "result": orjson.Fragment(document)})
         return orjson.dumps({"results": results}), "application/json"
-    result = _grade_one(body.submission, reference, cases, tolerances, options, feedback, current)
+    result = _grade_one(body.submission, task)
     context = formats.Context(
         feedback=feedback,
         suite=body.suite,
@@ -91,39 +91,52 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
     return formats.render(result, fmt, context, limit)
 
 
+@dataclass(frozen=True)
+class _Assignment:
+    """The instructor's side of a grade request, checked: what every submission is graded
+    against."""
+
+    reference: core.Network
+    cases: list[scoring.Case]
+    tolerances: ToleranceSet
+    options: scoring.Scoring
+    feedback: scoring.Feedback
+    current: Settings
+
+
 def _grade_one(
     raw: Any,
-    reference: core.Network,
-    cases: list[scoring.Case],
-    tolerances: ToleranceSet,
-    options: scoring.Scoring,
-    feedback: scoring.Feedback,
-    current: Settings,
+    task: _Assignment,
     expected: core.ForwardResult | None = None,
     shared: scoring.Shared | None = None,
 ) -> scoring.GradeResult:
     """One submission's grade (an unreadable submission is graded as unusable, not
     refused)."""
-    submitted, format_errors = _submission(raw, reference, cases, current)
+    submitted, format_errors = _submission(raw, task.reference, task.cases, task.current)
     if format_errors:
-        return scoring.unusable(cases, tolerances, format_errors)
-    return _run(reference, cases, submitted, tolerances, options, feedback, expected, shared)
+        return scoring.unusable(task.cases, task.tolerances, format_errors)
+    try:
+        return scoring.grade(
+            task.reference,
+            task.cases,
+            submitted,
+            task.tolerances,
+            task.options,
+            task.feedback,
+            expected=expected,
+            shared=shared,
+        )
+    except core.CoreError as error:
+        raise from_core(error).at("reference", "network") from None
 
 
 def _grade_batch(
-    submissions: list[BatchSubmission],
-    reference: core.Network,
-    cases: list[scoring.Case],
-    tolerances: ToleranceSet,
-    options: scoring.Scoring,
-    feedback: scoring.Feedback,
-    current: Settings,
-    expected: core.ForwardResult,
+    submissions: list[BatchSubmission], task: _Assignment, expected: core.ForwardResult
 ) -> list[scoring.GradeResult]:
     """Every submission's grade, in order: those in the plain form (typed node values for
     every case and layer) graded together as arrays, the others one by one; each is the
     result a single-submission request would have got."""
-    plan = batch.Plan.of(reference, cases)
+    plan = batch.Plan.of(task.reference, task.cases)
     plain = [batch.read_plain(item.submission, plan) for item in submissions]
     clean = [values for values in plain if values is not None]
     shared = scoring.Shared()
@@ -131,25 +144,20 @@ def _grade_batch(
     if clean:
         try:
             together = batch.grade_class(
-                reference, cases, clean, tolerances, options, feedback, expected, shared
+                task.reference,
+                task.cases,
+                clean,
+                task.tolerances,
+                task.options,
+                task.feedback,
+                expected,
+                shared,
             )
         except core.CoreError as error:
             raise from_core(error).at("reference", "network") from None
     ready = iter(together)
     return [
-        next(ready)
-        if values is not None
-        else _grade_one(
-            item.submission,
-            reference,
-            cases,
-            tolerances,
-            options,
-            feedback,
-            current,
-            expected,
-            shared,
-        )
+        next(ready) if values is not None else _grade_one(item.submission, task, expected, shared)
         for item, values in zip(submissions, plain, strict=True)
     ]
 
@@ -348,31 +356,6 @@ def _network_submission(
         student, reference, np.stack([c.input for c in cases])
     )
     return [(rows, problems if index == 0 else []) for index, rows in enumerate(per_case)], []
-
-
-def _run(
-    reference: core.Network,
-    cases: list[scoring.Case],
-    submitted: Submission,
-    tolerances: ToleranceSet,
-    options: scoring.Scoring,
-    feedback: scoring.Feedback,
-    expected: core.ForwardResult | None = None,
-    shared: scoring.Shared | None = None,
-) -> scoring.GradeResult:
-    try:
-        return scoring.grade(
-            reference,
-            cases,
-            submitted,
-            tolerances,
-            options,
-            feedback,
-            expected=expected,
-            shared=shared,
-        )
-    except core.CoreError as error:
-        raise from_core(error).at("reference", "network") from None
 
 
 # ---- compare sides -----------------------------------------------------------------------------
