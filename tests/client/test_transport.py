@@ -32,6 +32,7 @@ SLOW_ANSWERS = [
 
 
 class TestDeadline:
+    @pytest.mark.slow  # waits out a one-second deadline per case
     @pytest.mark.parametrize(
         "reply", [r for _, r in SLOW_ANSWERS], ids=[n for n, _ in SLOW_ANSWERS]
     )
@@ -194,6 +195,7 @@ class TestRedirects:
 
 
 class TestCallersSession:
+    @pytest.mark.slow  # four seconds of trickled headers, on purpose
     def test_limits_apply_to_a_callers_session(self) -> None:
         """With the caller's own session the size cap, the redirect rules and the deadline
         (once headers have arrived) still hold."""
