@@ -13,7 +13,6 @@ Run: ``python bench/payload_bench.py [--smoke] [--out FILE]``.
 
 from __future__ import annotations
 
-import base64
 import sys
 import tracemalloc
 import urllib.request
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pybase64
 from benchlib import (
     BIG_NET,
     SMALL_NET,
@@ -93,7 +93,7 @@ def binary_floor(body: bytes) -> list[np.ndarray]:
     """The same for the binary form: decode JSON, base64-decode, view as numbers."""
 
     def array(value: dict[str, Any]) -> np.ndarray:
-        raw = base64.b64decode(value["data"])
+        raw = pybase64.b64decode(value["data"])
         return np.frombuffer(raw, dtype=np.dtype(value["dtype"]).newbyteorder("<")).reshape(
             value["shape"]
         )

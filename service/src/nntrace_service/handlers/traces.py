@@ -11,11 +11,11 @@ million small objects and three arrays.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pybase64
 
 from nntrace_service.core.trace import LayerTrace, calculation_lines
 
@@ -107,5 +107,9 @@ def binary_array(values: np.ndarray[Any, Any]) -> dict[str, Any]:
     """``{"dtype", "shape", "data"}`` with base64 of the little-endian values: float32
     arrays stay float32, anything else is written as float64."""
     dtype = "float32" if values.dtype == np.float32 else "float64"
-    data = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
-    return {"dtype": dtype, "shape": list(values.shape), "data": base64.b64encode(data).decode()}
+    data = np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<"))
+    return {
+        "dtype": dtype,
+        "shape": list(values.shape),
+        "data": pybase64.b64encode_as_string(data.data),
+    }

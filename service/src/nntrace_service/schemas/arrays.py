@@ -14,13 +14,13 @@ Open Inference Protocol's binary data and TF Serving's ``b64``::
 
 from __future__ import annotations
 
-import base64
 import binascii
 import itertools
 import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import pybase64
 from numpy.typing import NDArray
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo
 from pydantic.json_schema import JsonSchemaValue
@@ -281,7 +281,7 @@ def decode_binary(value: dict[str, Any], limit: int) -> FloatArray:
             {"nbytes": count * _ITEM_SIZE[dtype], "path": ["data"]},
         )
     try:
-        raw = base64.b64decode(data, validate=True)
+        raw = pybase64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise PydanticCustomError(
             "base64_decode", "Binary array data is not valid base64", {"path": ["data"]}
