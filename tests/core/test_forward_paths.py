@@ -187,15 +187,16 @@ def special_values(dtype: str) -> np.ndarray:
 
 class TestKernels:
     @pytest.mark.parametrize("dtype", ["float32", "float64"])
-    @pytest.mark.parametrize("name", ["relu", "softmax"])
+    @pytest.mark.parametrize("name", ["relu", "softmax", "sigmoid"])
     def test_the_same_bits_as_the_catalog(self, name: str, dtype: str) -> None:
-        """The forward pass's relu and softmax equal the catalog's functions on special and
-        random values."""
+        """The forward pass's relu, softmax and sigmoid equal the catalog's functions on
+        special and random values."""
         bound = core.bind(name)
         bias = np.zeros(4, dtype=dtype)
         kernel = _kernel(bound, bias)
         random_rows = np.random.default_rng(7).normal(0, 30, (50, 4)).astype(dtype)
-        for z in (special_values(dtype), random_rows):
+        negated = [] if name == "relu" else [-special_values(dtype)]  # -0.0 too
+        for z in (special_values(dtype), random_rows, *negated):
             with np.errstate(all="ignore"):
                 assert_same_bits(kernel(z.copy()), bound(z.copy()))
 
