@@ -178,9 +178,15 @@ def class_submissions(count: int) -> dict[str, dict[str, Any]]:
     return students
 
 
+BATCHES_PER_ROUND = 10
+"""A batch of the class is one request of some 15-30 ms here: timed alone, one preemption or
+garbage collection moved the gain between 16x and 23x in three runs of the same code."""
+
+
 def grading_throughput(base_url: str, students: int, rounds: int) -> dict[str, Any]:
     """Submissions graded per second: one request per submission (one keep-alive
-    connection, sequential) against one batch request of them all, alternated per round."""
+    connection, sequential) against batch requests of them all (``BATCHES_PER_ROUND`` in a
+    row), alternated per round; the gain is the median of the rounds' gains."""
     host, port = base_url.removeprefix("http://").split(":")
     submissions = class_submissions(students)
     common = {k: v for k, v in WORKED.items() if k != "submission"}
@@ -210,14 +216,16 @@ def grading_throughput(base_url: str, students: int, rounds: int) -> dict[str, A
             send(body)
         one_by_one.append(students / (time.perf_counter() - started))
         started = time.perf_counter()
-        send(batch)
-        batched.append(students / (time.perf_counter() - started))
+        for _ in range(BATCHES_PER_ROUND):
+            send(batch)
+        batched.append(BATCHES_PER_ROUND * students / (time.perf_counter() - started))
     connection.close()
     return {
         "students": students,
         "test_cases": len(WORKED["test_cases"]),
         "one_request_each_per_s": statistics.median(one_by_one),
         "batch_per_s": statistics.median(batched),
+        "gain": statistics.median(b / o for b, o in zip(batched, one_by_one, strict=True)),
         "batch_body_bytes": len(batch),
     }
 
@@ -260,7 +268,7 @@ def main() -> int:
     print(f"  grading: {grading}")
     report.target(
         "batch grading submissions/s vs one request per submission",
-        grading["batch_per_s"] / grading["one_request_each_per_s"],
+        grading["gain"],
         20,
         higher_is_better=True,
     )

@@ -101,7 +101,7 @@ def http(report: dict[str, Any]) -> str:
                         grading["test_cases"],
                         grading["one_request_each_per_s"],
                         grading["batch_per_s"],
-                        grading["batch_per_s"] / grading["one_request_each_per_s"],
+                        grading["gain"],
                     ]
                 ],
             )
