@@ -24,6 +24,7 @@ from nntrace_service import core, limits
 from nntrace_service.grading import batch, formats, scoring
 from nntrace_service.grading import compare as comparing
 from nntrace_service.grading.tolerance import ToleranceSet, resolve
+from nntrace_service.handlers import collector
 from nntrace_service.handlers.networks import build, core_problem
 from nntrace_service.problems import ApiError, from_core, located, pointer
 from nntrace_service.schemas.grading import (
@@ -74,13 +75,9 @@ def grade(body: GradeRequest, fmt: formats.Format, current: Settings) -> tuple[s
             elapsed=0.0,  # only JUnit shows the time, and a batch answers JSON formats
             follow_through_credit=options.follow_through_credit,
         )
-        grades = _grade_batch(body.submissions, task, expected)
-        results = []
-        for item, result in zip(body.submissions, grades, strict=True):
-            core.budget.check()
-            document = formats.render_json(result, fmt, context, limit)
-            results.append({"id": item.id, "result": orjson.Fragment(document)})
-        return orjson.dumps({"results": results}), "application/json"
+        with collector.held_off():
+            document = _batch_document(body.submissions, task, expected, fmt, context, limit)
+        return document, "application/json"
     result = _grade_one(body.submission, task)
     context = formats.Context(
         feedback=feedback,
@@ -128,6 +125,27 @@ def _grade_one(
         )
     except core.CoreError as error:
         raise from_core(error).at("reference", "network") from None
+
+
+def _batch_document(
+    submissions: list[BatchSubmission],
+    task: _Assignment,
+    expected: core.ForwardResult,
+    fmt: formats.Format,
+    context: formats.Context,
+    limit: int | None,
+) -> bytes:
+    """``{"results": [{"id", "result"}, ...]}``: every submission graded and rendered.
+
+    The grades live only in here, so they are freed on return (and never seen by the
+    garbage collector, see :mod:`.collector`)."""
+    grades = _grade_batch(submissions, task, expected)
+    results = []
+    for item, result in zip(submissions, grades, strict=True):
+        core.budget.check()
+        document = formats.render_json(result, fmt, context, limit)
+        results.append({"id": item.id, "result": orjson.Fragment(document)})
+    return orjson.dumps({"results": results})
 
 
 def _grade_batch(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from nntrace_service import core
+from nntrace_service.handlers import collector
 from nntrace_service.http import jsonio
 from nntrace_service.limits import validation_context
 from nntrace_service.problems import ApiError, clip, from_validation, located, quote
@@ -52,13 +53,14 @@ def parse_body(model: type[Model]) -> Model:
         )
     current = settings()
     raw = read_body(incoming.environ, current.max_body_bytes)
-    data = jsonio.loads(raw, max_depth=current.max_json_depth)
-    del raw
-    core.budget.restart()
-    try:
-        return model.model_validate(data, context=validation_context(current))
-    except ValidationError as error:  # with the model at hand, misspelled keys get suggestions
-        raise from_validation(error, functools.partial(known_fields, model), data) from None
+    with collector.held_off():  # a parsed body is a tree: nothing for the collector to find
+        data = jsonio.loads(raw, max_depth=current.max_json_depth)
+        del raw
+        core.budget.restart()
+        try:
+            return model.model_validate(data, context=validation_context(current))
+        except ValidationError as error:  # with the model at hand, misspelled keys get hints
+            raise from_validation(error, functools.partial(known_fields, model), data) from None
 
 
 ONNX_MEDIA_TYPES = ("application/onnx", "application/octet-stream")
