@@ -476,12 +476,12 @@ def test_the_table_exercises_both_paths() -> None:
 
 def _comparable(value: Any) -> Any:
     """A grade as nested plain values, floats by repr (so NaN equals NaN and -0.0 is not
-    0.0), without the batch's sharing flag."""
+    0.0), without the batch's hints to renderers (sharing, numbers known finite)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: _comparable(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if f.name != "shared"
+            if f.name not in ("shared", "finite")
         }
     if isinstance(value, list | tuple):
         return [_comparable(v) for v in value]

@@ -43,7 +43,7 @@ from nntrace_service.grading.scoring import (
     follow_values,
     layer_points,
 )
-from nntrace_service.grading.tolerance import Check, Tolerance, ToleranceSet, check
+from nntrace_service.grading.tolerance import Check, Tolerance, ToleranceSet, all_finite, check
 from nntrace_service.grading.values import LARGEST_FLOAT, NON_FINITE
 
 Plain = list[list[list[float]]]
@@ -52,6 +52,7 @@ node values (Python floats or exact integers)."""
 
 EXACT_INT = 2**53
 """Integers up to this size convert to float64 exactly, whichever way they are converted."""
+_FLOATS = {float}
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ def read_plain(raw: Any, plan: Plan) -> Plain | None:
                 values = values[0]
             if len(values) != size:
                 return None
+            if set(map(type, values)) <= _FLOATS:  # the usual layer: one C-level pass
+                layers.append(values)
+                continue
             read = values
             for j, value in enumerate(values):
                 kind_of = type(value)
@@ -153,14 +157,14 @@ def grade_class(
     """Each plain submission's grade, equal to what :func:`scoring.grade` gives it."""
     count = len(submissions)
     layers = reference.layers
-    cases_of: list[list[CaseGrade]] = [[] for _ in range(count)]
+    per_case: list[list[CaseGrade]] = []
     # Each student's trace budget, spent case by case, layer by layer, node by node as
     # scoring.grade spends it (only mismatches are traced).
     budgets = [feedback.trace_budget] * count if feedback.include_trace else None
     for sample, case in enumerate(cases):
         core.budget.check()
         points = layer_points(case, len(layers), scoring.layer_weights)
-        graded: list[list[LayerGrade]] = [[] for _ in range(count)]
+        per_layer: list[list[LayerGrade]] = []
         previous: Matrix | None = None
         for index, layer in enumerate(layers):
             values = np.array([sub[sample][index] for sub in submissions], dtype=np.float64)
@@ -178,16 +182,13 @@ def grade_class(
                 shared,
                 budgets,
             )
-            for student, grade in enumerate(column):
-                graded[student].append(grade)
+            per_layer.append(column)
             previous = values
-        for student in range(count):
-            cases_of[student].append(CaseGrade(case=case, layers=graded[student], problems=[]))
+        per_case.append(
+            [CaseGrade(case, list(graded), []) for graded in zip(*per_layer, strict=True)]
+        )
     total = sum(c.points for c in cases)
-    return [
-        GradeResult(tolerance=tolerances, cases=case_grades, max_points=total)
-        for case_grades in cases_of
-    ]
+    return [GradeResult(tolerances, list(graded), total) for graded in zip(*per_case, strict=True)]
 
 
 def _grade_layer_for_class(
@@ -229,15 +230,23 @@ def _grade_layer_for_class(
     limit = feedback.max_mismatches_per_layer
     shown_failed = _first_per_row(failed, limit)
     shown_follow = _first_per_row(follow, limit)
+    finite = _all_finite(expected, got, direct, given, via)
     reports = (
-        _reports(layer, index, shared, expected, got, direct, given, via, missed, shown_failed),
-        _reports(layer, index, shared, expected, got, direct, given, via, missed, shown_follow),
+        _reports(
+            layer, index, shared, expected, got, direct, given, via, missed, shown_failed, finite
+        ),
+        _reports(
+            layer, index, shared, expected, got, direct, given, via, missed, shown_follow, finite
+        ),
     )
     credit = scoring.follow_through_credit
+    whole_credit = credit in (0.0, 1.0)
     fraction = scoring.node_credit != "all_or_nothing"
     fan_in = layer.fan_in
     activation = layer.activation.label
+    traces: dict[int, core.NodeTrace] = {}
     counts = zip(
+        missed.tolist(),
         ok.sum(axis=1).tolist(),
         follow.sum(axis=1).tolist(),
         failed.sum(axis=1).tolist(),
@@ -245,10 +254,11 @@ def _grade_layer_for_class(
         reports[1],
         strict=True,
     )
-    for k, (nodes_ok, nodes_follow, nodes_failed, mismatches, follows) in enumerate(counts):
-        student = int(missed[k])
+    for k, (student, nodes_ok, nodes_follow, nodes_failed, mismatches, follows) in enumerate(
+        counts
+    ):
         if fraction:
-            if nodes_follow == 0 or credit in (0.0, 1.0):
+            if nodes_follow == 0 or whole_credit:
                 total = float(nodes_ok + nodes_follow * credit)
             else:  # fractions: summed as scoring.grade sums them
                 total = float((ok[k].astype(np.float64) + follow[k] * credit).sum())
@@ -257,11 +267,15 @@ def _grade_layer_for_class(
             points = 0.0
         else:  # the lowest credit of any node: 1 (matched) or the follow-through credit
             points = max_points * min([1.0] * bool(nodes_ok) + [credit] * bool(nodes_follow))
-        if budgets is not None:
+        if budgets is not None and mismatches:
+            budget = budgets[student]
             for node in mismatches:
-                if budgets[student] >= fan_in:
-                    node.trace = shared.trace(result, sample, index, node.index)
-                    budgets[student] -= fan_in
+                if budget >= fan_in:
+                    node.trace = traces.get(node.index) or traces.setdefault(
+                        node.index, shared.trace(result, sample, index, node.index)
+                    )
+                    budget -= fan_in
+            budgets[student] = budget
         column[student] = LayerGrade(
             index,
             layer.name,
@@ -318,9 +332,11 @@ def _reports(
     via: Check | None,
     missed: Any,
     shown: tuple[Any, Any],
+    finite: bool,
 ) -> list[list[NodeReport]]:
     """Per student who missed (in ``missed`` order) the node reports of the ``shown``
-    (row, column) pairs, as :func:`scoring._report` makes them."""
+    (row, column) pairs, as :func:`scoring._report` makes them (``finite``: see
+    :func:`_all_finite`)."""
     out: list[list[NodeReport]] = [[] for _ in range(missed.size)]
     rows, columns = shown
     if rows.size == 0:
@@ -340,7 +356,7 @@ def _reports(
     ]
     if given is None or via is None:
         for k, j, g, e, a, r, w in zip(*table, strict=True):
-            out[k].append(NodeReport(j, names[j], g, e, a, r, w))
+            out[k].append(NodeReport(j, names[j], g, e, a, r, w, finite=finite))
         return out
     table += [
         given[rows, columns].tolist(),
@@ -348,8 +364,22 @@ def _reports(
         via.allowed[rows, columns].tolist(),
     ]
     for k, j, g, e, a, r, w, y, ya, yw in zip(*table, strict=True):
-        out[k].append(NodeReport(j, names[j], g, e, a, r, w, None, None, y, ya, yw))
+        out[k].append(NodeReport(j, names[j], g, e, a, r, w, None, None, y, ya, yw, finite))
     return out
+
+
+def _all_finite(
+    expected: Matrix, got: Matrix, direct: Check, given: Matrix | None, via: Check | None
+) -> bool:
+    """Whether every number a report of this layer can carry is finite (a relative error
+    may be NaN where the expected value is 0): a few whole-array checks here spare the
+    renderers a check per number of every report."""
+    rel_err = direct.rel_err if expected.all() else np.where(expected == 0, 0.0, direct.rel_err)
+    arrays = [expected, got, direct.abs_err, rel_err, direct.allowed]
+    if given is not None and via is not None:
+        arrays += [given, via.abs_err, via.allowed]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return all(all_finite(array) for array in arrays)
 
 
 def _perfect(

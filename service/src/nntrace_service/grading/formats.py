@@ -224,14 +224,18 @@ def _failure_summary(result: GradeResult) -> str:
 
 def native(result: GradeResult, ctx: Context) -> dict[str, Any]:
     """The full JSON document (grading.md §9, ``format=native``)."""
-    case_points = [case.points for case in result.cases]
+    cases = result.cases
+    case_points = [case.points for case in cases]
     points = sum(case_points)  # GradeResult.points, summed once for the whole document
+    tolerance = result.tolerance
     document: dict[str, Any] = {
         "gradable": result.gradable,
         "score": result.score_of(points),
         "points": round(points, 12),
         "max_points": result.max_points,
-        "tolerance_used": result.tolerance.describe(),
+        "tolerance_used": _once(
+            ctx, ("tolerance_used", id(tolerance)), tolerance, tolerance.describe
+        ),
         "summary": _failure_summary(result)
         if result.gradable
         else "The submission could not be graded.",
@@ -240,7 +244,7 @@ def native(result: GradeResult, ctx: Context) -> dict[str, Any]:
         document["format_errors"] = list(result.format_errors)
     document["truncated"] = ctx.detail.level > 0
     document["cases"] = (
-        [_native_case(c, p, ctx) for c, p in zip(result.cases, case_points, strict=True)]
+        [_native_case(c, p, ctx) for c, p in zip(cases, case_points, strict=True)]
         if ctx.detail.level < 4
         else []
     )
@@ -250,6 +254,7 @@ def native(result: GradeResult, ctx: Context) -> dict[str, Any]:
 def _native_case(case: CaseGrade, points: float, ctx: Context) -> dict[str, Any]:
     reveal = ctx.reveal(case)
     limit = ctx.limit
+    texts = ctx.detail.texts
     return {
         "id": case.case.id,
         "name": case.case.name,
@@ -257,24 +262,29 @@ def _native_case(case: CaseGrade, points: float, ctx: Context) -> dict[str, Any]
         "points": points,
         "max_points": case.max_points,
         "problems": list(case.problems),
-        "layers": [_native_layer(layer, reveal, limit, ctx) for layer in case.layers],
+        "layers": [
+            # One LayerGrade stands for every student of a batch who matched the whole
+            # layer: its entry is built once.
+            _once(
+                ctx,
+                (id(layer), reveal, ctx.detail.level),
+                layer,
+                lambda: _native_layer(layer, reveal, limit, texts, ctx),  # noqa: B023 (called at once)
+            )
+            if layer.shared
+            else _native_layer(layer, reveal, limit, texts, ctx)
+            for layer in case.layers
+        ],
     }
 
 
-def _native_layer(layer: LayerGrade, reveal: bool, limit: int, ctx: Context) -> dict[str, Any]:
-    key: tuple[int, bool, int] | None = None
-    if layer.shared:
-        # One LayerGrade stands for many students in a batch (every one who matched the
-        # whole layer): its entry is built once. Keyed by id and kept with the object, so
-        # a reused id can never match.
-        key = (id(layer), reveal, ctx.detail.level)
-        known = ctx.memo.get(key)
-        if known is not None and known[0] is layer:
-            return known[1]  # type: ignore[no-any-return]
-    tolerance = layer.tolerance
+def _native_layer(
+    layer: LayerGrade, reveal: bool, limit: int, texts: bool, ctx: Context
+) -> dict[str, Any]:
     shown = layer.mismatches[:limit]
     nodes_failed = layer.nodes_failed
-    entry: dict[str, Any] = {
+    follow = layer.follow_through
+    return {
         "name": layer.name,
         "activation": layer.activation,
         "points": layer.points,
@@ -284,46 +294,69 @@ def _native_layer(layer: LayerGrade, reveal: bool, limit: int, ctx: Context) -> 
         "nodes_ok": layer.nodes_ok,
         "nodes_follow_through": layer.nodes_follow_through,
         "nodes_failed": nodes_failed,
-        "tolerance": {"rtol": tolerance.rtol, "atol": tolerance.atol},
-        "problems": list(layer.problems) if ctx.detail.texts else [],
+        "tolerance": layer.tolerance.bounds,
+        "problems": list(layer.problems) if texts else [],
         "mismatches": [_native_node(m, reveal, ctx) for m in shown] if shown else [],
         "more_mismatches": nodes_failed - len(shown),
-        "follow_through": [_native_follow(f, reveal) for f in layer.follow_through[:limit]]
-        if layer.follow_through
-        else [],
+        "follow_through": [_native_follow(f, reveal) for f in follow[:limit]] if follow else [],
     }
-    if key is not None:
-        ctx.memo[key] = (layer, entry)
-    return entry
+
+
+def _once(ctx: Context, key: Any, source: object, make: Callable[[], Any]) -> Any:
+    """``make()``, made once per ``key`` for the documents rendered with ``ctx`` and
+    shared by them (never changed). Kept with ``source``, the object it is made from, so
+    that a key with a reused id can never match."""
+    known = ctx.memo.get(key)
+    if known is not None and known[0] is source:
+        return known[1]
+    made = make()
+    ctx.memo[key] = (source, made)
+    return made
 
 
 def _native_node(node: NodeReport, reveal: bool, ctx: Context) -> dict[str, Any]:
-    item: dict[str, Any] = {"node": node.label, "index": node.index, "got": number(node.got)}
-    if node.problem is not None:
-        item["problem"] = node.problem
-    if not reveal:
-        return item
-    expected = node.expected
-    item["expected"] = number(expected)
-    item["abs_err"] = number(node.abs_err)
-    item["rel_err"] = rel_number(node.rel_err, expected)
-    item["allowed"] = number(node.allowed)
-    if node.given_yours is not None:
-        item["expected_given_your_inputs"] = number(node.given_yours)
+    item: dict[str, Any]
+    if node.finite:  # checked in bulk: the numbers go out as they are
+        if not reveal:
+            return {"node": node.label, "index": node.index, "got": node.got}
+        expected = node.expected
+        item = {
+            "node": node.label,
+            "index": node.index,
+            "got": node.got,
+            "expected": expected,
+            "abs_err": node.abs_err,
+            "rel_err": None if expected == 0 else node.rel_err,
+            "allowed": node.allowed,
+        }
+        if node.given_yours is not None:
+            item["expected_given_your_inputs"] = node.given_yours
+    else:
+        item = {"node": node.label, "index": node.index, "got": number(node.got)}
+        if node.problem is not None:
+            item["problem"] = node.problem
+        if not reveal:
+            return item
+        item["expected"] = number(node.expected)
+        item["abs_err"] = number(node.abs_err)
+        item["rel_err"] = rel_number(node.rel_err, node.expected)
+        item["allowed"] = number(node.allowed)
+        if node.given_yours is not None:
+            item["expected_given_your_inputs"] = number(node.given_yours)
     trace = node.trace
     if trace is not None and ctx.detail.traces:
-        item["trace"], item["calculation"] = _native_trace(node, trace, ctx)
+        known = ctx.memo.get(id(trace))
+        if known is None or known[0] is not trace:
+            known = ctx.memo[id(trace)] = (trace, _native_trace(node, trace, ctx))
+        item["trace"], item["calculation"] = known[1]
     return item
 
 
 def _native_trace(node: NodeReport, trace: NodeTrace, ctx: Context) -> tuple[dict[str, Any], str]:
-    """A reference calculation's JSON and line, made once per node of the reference: every
-    student who missed that node gets the same (shared, never changed) objects."""
-    key = (id(trace), node.label)
-    known = ctx.memo.get(key)
-    if known is not None and known[0] is trace:
-        return known[1]  # type: ignore[no-any-return]
-    made = (
+    """A reference calculation's JSON and line. :func:`_native_node` makes it once per node
+    of the reference: every student who missed that node gets the same (shared, never
+    changed) objects."""
+    return (
         {
             "terms": [{"w": t.weight, "a": t.input, "wa": t.product} for t in trace.terms],
             "bias": trace.bias,
@@ -332,11 +365,21 @@ def _native_trace(node: NodeReport, trace: NodeTrace, ctx: Context) -> tuple[dic
         },
         calculation(node, ctx.feedback.decimals),
     )
-    ctx.memo[key] = (trace, made)
-    return made
 
 
 def _native_follow(node: NodeReport, reveal: bool) -> dict[str, Any]:
+    if node.finite:
+        if not reveal:
+            return {"node": node.label, "index": node.index, "got": node.got}
+        return {
+            "node": node.label,
+            "index": node.index,
+            "got": node.got,
+            "expected_reference": node.expected,
+            "expected_given_your_inputs": node.given_yours,
+            "abs_err": node.given_yours_abs_err,
+            "allowed": node.given_yours_allowed,
+        }
     item: dict[str, Any] = {"node": node.label, "index": node.index, "got": number(node.got)}
     if reveal:
         item.update(

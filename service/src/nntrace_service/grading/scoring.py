@@ -83,6 +83,10 @@ class NodeReport:
     """The reference weights applied to the student's previous layer (follow-through)."""
     given_yours_abs_err: float | None = None
     given_yours_allowed: float | None = None
+    finite: bool = False
+    """True when every number above is known to be a finite float (rel_err may be NaN where
+    expected is 0): a batch checks a whole table of reports at once, and renderers then
+    write the numbers as they are instead of checking each one."""
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,12 @@ class Tolerance:
             "symmetric": self.symmetric,
         }
 
+    @cached_property
+    def bounds(self) -> dict[str, float]:
+        """The two numbers of the bound, as each graded layer shows them (one dict per
+        tolerance, shared by every layer graded with it: never change it)."""
+        return {"rtol": self.rtol, "atol": self.atol}
+
     def formula(self) -> str:
         """The bound in words for feedback text: ``|got − expected| ≤ 1e-4 + 1e-3·|expected|``."""
         rtol, atol = short(self.rtol), short(self.atol)
@@ -81,9 +88,7 @@ class ToleranceSet:
     def describe(self) -> dict[str, Any]:
         out = {"profile": self.profile, **self.default.describe(), "reference_dtype": "float64"}
         if self.layers:
-            out["layers"] = {
-                name: {"rtol": t.rtol, "atol": t.atol} for name, t in self.layers.items()
-            }
+            out["layers"] = {name: dict(t.bounds) for name, t in self.layers.items()}
         return out
 
 
@@ -143,7 +148,7 @@ def check(got: Array, expected: Array, tolerance: Tolerance) -> Check:
         else:
             allowed = tolerance.atol + tolerance.rtol * np.abs(expected)
         ok = abs_err <= allowed
-        if _finite(got) and _finite(expected):
+        if all_finite(got) and all_finite(expected):
             # The common case, and the one a batch of a class repeats thousands of times:
             # no infinities or NaNs to special-case, so half the array operations.
             rel_err = np.where(expected != 0, abs_err / np.abs(expected), np.nan)
@@ -161,7 +166,7 @@ def check(got: Array, expected: Array, tolerance: Tolerance) -> Check:
     return Check(ok=np.asarray(ok, dtype=bool), abs_err=abs_err, rel_err=rel_err, allowed=allowed)
 
 
-def _finite(values: Array) -> bool:
+def all_finite(values: Array) -> bool:
     """Whether every value is finite: one BLAS call (``v · v`` is finite iff every value is,
     unless finite values square past the largest float, and then the exact check decides)."""
     flat = values.ravel()
