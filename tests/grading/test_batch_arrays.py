@@ -598,3 +598,37 @@ def test_the_worked_student_alone_is_the_worked_example(client: FlaskClient) -> 
         o1["expected_given_your_inputs"], math.tanh(0.524979 - 1.5 * 0.67 + 0.25), rel_tol=1e-14
     )
     assert json.dumps(answer, allow_nan=False)
+
+
+# ---- follow-through values, bit for bit --------------------------------------------------------
+
+
+def _dense(fan_in: int, units: int, activation: str, rng: np.random.Generator) -> Any:
+    spec = {
+        "input_size": fan_in,
+        "layers": [
+            {
+                "activation": activation,
+                "weights": rng.normal(size=(units, fan_in)).tolist(),
+                "bias": rng.normal(size=units).tolist(),
+            }
+        ],
+    }
+    return _reference(spec).layers[0]
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "softmax"])
+@pytest.mark.parametrize(
+    ("fan_in", "units"), [(1, 1), (2, 1), (2, 2), (3, 5), (9, 8), (33, 10), (100, 64), (784, 32)]
+)
+def test_follow_values_of_a_class_equal_each_students_own(
+    fan_in: int, units: int, activation: str
+) -> None:
+    """The batch's follow-through values are the single path's, bit for bit, whatever the
+    shapes (a whole-class matrix product would round differently for most of them)."""
+    rng = np.random.default_rng(fan_in * 1000 + units)
+    layer = _dense(fan_in, units, activation, rng)
+    previous = rng.normal(scale=3.0, size=(37, fan_in))
+    together = batch._follow_values(layer, previous)
+    alone = np.stack([scoring.follow_values(layer, row) for row in previous])
+    assert together.tobytes() == alone.tobytes()

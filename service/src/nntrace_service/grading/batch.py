@@ -298,15 +298,17 @@ Mask = np.ndarray[Any, np.dtype[np.bool_]]
 
 
 def _follow_values(layer: core.Layer, previous: Matrix) -> Matrix:
-    """:func:`scoring.follow_values` for several students: the product row by row, each
-    on a fresh copy of the row (exactly the single path's vector product); bias and an
+    """:func:`scoring.follow_values` for several students, value for value.
+
+    The product is taken as a stack of one-row products, ``(students, 1, inputs) @ (inputs,
+    units)``: numpy's matmul runs the very vector-matrix kernel of the single path once per
+    student (a matrix product of the whole class would sum in another order). Bias and an
     element-wise activation then act on every row at once, which computes each element
     exactly as it would alone."""
     if layer.activation.kind != "elementwise":
         return np.stack([follow_values(layer, row.copy()) for row in previous])
-    weights_t = layer.weights.T
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        z = np.stack([row.copy() @ weights_t for row in previous]) + layer.bias
+        z = np.matmul(previous[:, np.newaxis, :], layer.weights.T)[:, 0, :] + layer.bias
         return np.asarray(layer.activation(z), dtype=np.float64)
 
 

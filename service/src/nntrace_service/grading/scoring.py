@@ -495,8 +495,9 @@ def follow_values(layer: core.Layer, previous: Array) -> Array:
     """The reference ``layer`` applied to one student's previous-layer values: what the
     student's layer should hold given their own inputs (follow-through).
 
-    One student at a time, also in a batch: a matrix product over a whole class could round
-    differently from this vector product, and a batch must grade exactly as one request."""
+    A vector product for one student; a batch stacks such products
+    (:func:`batch._follow_values`) rather than take a matrix product over the whole class,
+    which could round differently, since a batch must grade exactly as one request."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         z = previous @ layer.weights.T + layer.bias
         return np.asarray(layer.activation(z.reshape(1, -1))[0], dtype=np.float64)
