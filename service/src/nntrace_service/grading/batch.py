@@ -271,9 +271,10 @@ def _grade_layer_for_class(
             budget = budgets[student]
             for node in mismatches:
                 if budget >= fan_in:
-                    node.trace = traces.get(node.index) or traces.setdefault(
-                        node.index, shared.trace(result, sample, index, node.index)
-                    )
+                    trace = traces.get(node.index)
+                    if trace is None:  # this layer's first miss of the node
+                        trace = traces[node.index] = shared.trace(result, sample, index, node.index)
+                    node.trace = trace
                     budget -= fan_in
             budgets[student] = budget
         column[student] = LayerGrade(

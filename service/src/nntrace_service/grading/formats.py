@@ -345,9 +345,10 @@ def _native_node(node: NodeReport, reveal: bool, ctx: Context) -> dict[str, Any]
             item["expected_given_your_inputs"] = number(node.given_yours)
     trace = node.trace
     if trace is not None and ctx.detail.traces:
-        known = ctx.memo.get(id(trace))
+        key = (id(trace), node.label)  # :func:`_once`, inline: this runs per mismatch
+        known = ctx.memo.get(key)
         if known is None or known[0] is not trace:
-            known = ctx.memo[id(trace)] = (trace, _native_trace(node, trace, ctx))
+            known = ctx.memo[key] = (trace, _native_trace(node, trace, ctx))
         item["trace"], item["calculation"] = known[1]
     return item
 
