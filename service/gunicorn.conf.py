@@ -21,6 +21,7 @@ import os
 import secrets
 import socket
 
+import gunicorn.http.wsgi
 import gunicorn.util
 
 from nntrace_service.observability import gunicorn_hooks, logs
@@ -117,3 +118,45 @@ def _problem_error(sock, status_int, reason, mesg):
 
 
 gunicorn.util.write_error = _problem_error
+
+
+ONE_WRITE_MAX_BYTES = 1 << 20
+"""Responses whose first body chunk is at most this size leave in one write with their head."""
+
+
+class _Recorder:
+    """A stand-in socket that keeps what is sent to it."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def sendall(self, data):
+        self.data += data
+
+
+_write_in_parts = gunicorn.http.wsgi.Response.write
+
+
+def _write_with_head(self, arg):
+    """The head and the first body chunk of a response in one write, not two.
+
+    gunicorn writes the status line and headers, then the body. A worker that dies between
+    the two (``kill -9``, the OOM killer, a node lost) leaves a proxy holding a response head
+    it has already passed on to the client, so it cannot retry the request elsewhere and the
+    client sees a cut connection. In one write, the kernel has either none of the response
+    (the proxy retries on another replica) or all of it (delivered even after the process is
+    gone). The first chunk is the whole body of every JSON response of the service; larger
+    chunks keep the two writes rather than copy megabytes."""
+    if self.headers_sent or not isinstance(arg, bytes) or len(arg) > ONE_WRITE_MAX_BYTES:
+        return _write_in_parts(self, arg)
+    sock, recorder = self.sock, _Recorder()
+    self.sock = recorder
+    try:
+        _write_in_parts(self, arg)
+    finally:
+        self.sock = sock
+    sock.sendall(bytes(recorder.data))
+    return None
+
+
+gunicorn.http.wsgi.Response.write = _write_with_head
